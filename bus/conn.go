@@ -1,0 +1,109 @@
+package bus
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+)
+
+// ErrTooLarge is returned when a message would exceed MaxPayload.
+var ErrTooLarge = errors.New("message larger than the bus max payload")
+
+// Conn is a client connection to the bus.
+type Conn struct {
+	nc     *nats.Conn
+	log    *slog.Logger
+	closed chan struct{}
+}
+
+func connect(url, name string, log *slog.Logger, opts ...nats.Option) (*Conn, error) {
+	log = log.With("conn", name)
+	closed := make(chan struct{})
+	opts = append(opts,
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("bus disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("bus reconnected", "url", nc.ConnectedUrl()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Warn("bus error", "subject", subject, "err", err)
+		}),
+	)
+	if url == "" {
+		url = nats.DefaultURL
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{nc: nc, log: log, closed: closed}, nil
+}
+
+// NewID returns a new unique event id.
+func NewID() string { return nuid.Next() }
+
+// PublishEvent publishes v as JSON on subject.
+func (c *Conn) PublishEvent(subject string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode event for %s: %w", subject, err)
+	}
+	if len(data) > MaxPayload {
+		return fmt.Errorf("publish %s (%d bytes): %w", subject, len(data), ErrTooLarge)
+	}
+	if err := c.nc.Publish(subject, data); err != nil {
+		return fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+// PublishFrame publishes a frame on its camera's frame subject.
+func (c *Conn) PublishFrame(f Frame) error {
+	subject := FrameSubject(f.Camera)
+	msg := &nats.Msg{Subject: subject, Header: nats.Header(f.header()), Data: f.JPEG}
+	if n := len(f.JPEG) + headerSize(msg.Header); n > MaxPayload {
+		return fmt.Errorf("publish %s (%d bytes): %w", subject, n, ErrTooLarge)
+	}
+	if err := c.nc.PublishMsg(msg); err != nil {
+		return fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+func headerSize(h nats.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// Flush waits until the server has processed everything published so far.
+func (c *Conn) Flush() error { return c.nc.Flush() }
+
+// Close drains subscriptions and pending publishes for at most a second, then closes.
+func (c *Conn) Close() {
+	if err := c.nc.Drain(); err == nil {
+		select {
+		case <-c.closed:
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	c.nc.Close()
+}

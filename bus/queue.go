@@ -1,0 +1,182 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+)
+
+// DropPolicy says which message a full Queue gives up.
+type DropPolicy int
+
+const (
+	// DropOldest discards the oldest waiting message: the newest always wins (frames, utterances).
+	DropOldest DropPolicy = iota
+	// DropNewest discards the incoming message and keeps what waits (ordered event logs).
+	DropNewest
+)
+
+// QueueConfig configures a subscription's queue.
+type QueueConfig struct {
+	// Name prefixes the queue's counters: NAME.dropped and NAME.invalid. Required.
+	Name string
+	// Size is how many messages may wait. Default: 1 (latest wins).
+	Size int
+	// Policy is what a full queue drops. Default: DropOldest.
+	Policy DropPolicy
+	// Group, when set, joins a NATS queue group so each message goes to one member only.
+	Group string
+	// Counters receives the drop and decode-error counts. Default: a private set.
+	Counters *Counters
+}
+
+// Queue is a bounded buffer between a subscription and the goroutine that reads it. It never
+// blocks the bus: when full it drops by its policy and counts the drop; messages that do not
+// decode are counted as invalid and logged.
+type Queue[T any] struct {
+	mu      sync.Mutex
+	items   []T
+	size    int
+	policy  DropPolicy
+	ready   chan struct{}
+	dropped *Counter
+	invalid *Counter
+	sub     *nats.Subscription
+}
+
+func newQueue[T any](cfg QueueConfig) *Queue[T] {
+	if cfg.Size <= 0 {
+		cfg.Size = 1
+	}
+	if cfg.Counters == nil {
+		cfg.Counters = NewCounters()
+	}
+	return &Queue[T]{
+		size:    cfg.Size,
+		policy:  cfg.Policy,
+		ready:   make(chan struct{}, 1),
+		dropped: cfg.Counters.Counter(cfg.Name + ".dropped"),
+		invalid: cfg.Counters.Counter(cfg.Name + ".invalid"),
+	}
+}
+
+// push adds v, dropping by policy when full.
+func (q *Queue[T]) push(v T) {
+	q.mu.Lock()
+	if len(q.items) >= q.size {
+		q.dropped.Add(1)
+		if q.policy == DropNewest {
+			q.mu.Unlock()
+			return
+		}
+		var zero T
+		q.items[0] = zero
+		q.items = q.items[1:]
+	}
+	q.items = append(q.items, v)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Next returns the oldest waiting message, blocking until one arrives or ctx ends.
+func (q *Queue[T]) Next(ctx context.Context) (T, error) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			v := q.items[0]
+			var zero T
+			q.items[0] = zero
+			q.items = q.items[1:]
+			more := len(q.items) > 0
+			q.mu.Unlock()
+			if more {
+				select {
+				case q.ready <- struct{}{}:
+				default:
+				}
+			}
+			return v, nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		case <-q.ready:
+		}
+	}
+}
+
+// Dropped is how many messages the queue discarded because it was full.
+func (q *Queue[T]) Dropped() uint64 { return q.dropped.Load() }
+
+// Invalid is how many messages did not decode.
+func (q *Queue[T]) Invalid() uint64 { return q.invalid.Load() }
+
+// Close unsubscribes. Messages already waiting can still be read.
+func (q *Queue[T]) Close() error { return q.sub.Unsubscribe() }
+
+// subscribe wires a NATS subscription to a new queue through decode.
+func subscribe[T any](c *Conn, subject string, cfg QueueConfig, decode func(*nats.Msg) (T, error)) (*Queue[T], error) {
+	if cfg.Name == "" {
+		return nil, fmt.Errorf("subscribe %s: queue needs a name", subject)
+	}
+	q := newQueue[T](cfg)
+	handler := func(m *nats.Msg) {
+		v, err := decode(m)
+		if err != nil {
+			q.invalid.Add(1)
+			c.log.Warn("dropped undecodable message", "subject", m.Subject, "err", err)
+			return
+		}
+		q.push(v)
+	}
+	var err error
+	if cfg.Group != "" {
+		q.sub, err = c.nc.QueueSubscribe(subject, cfg.Group, handler)
+	} else {
+		q.sub, err = c.nc.Subscribe(subject, handler)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
+	}
+	return q, nil
+}
+
+// SubscribeFrames subscribes to frames on subject (FrameSubject or AllFrames).
+func SubscribeFrames(c *Conn, subject string, cfg QueueConfig) (*Queue[Frame], error) {
+	return subscribe(c, subject, cfg, func(m *nats.Msg) (Frame, error) {
+		return DecodeFrame(m.Header, m.Data)
+	})
+}
+
+// SubscribeEvents subscribes to JSON events of type T on subject.
+func SubscribeEvents[T any](c *Conn, subject string, cfg QueueConfig) (*Queue[T], error) {
+	return subscribe(c, subject, cfg, func(m *nats.Msg) (T, error) {
+		var v T
+		if err := json.Unmarshal(m.Data, &v); err != nil {
+			return v, fmt.Errorf("decode %s: %w", m.Subject, err)
+		}
+		return v, nil
+	})
+}
+
+// Message is a raw bus message, for tools that print every event.
+type Message struct {
+	Subject string
+	Header  map[string][]string
+	Data    []byte
+}
+
+// SubscribeRaw subscribes to raw messages on subject.
+func SubscribeRaw(c *Conn, subject string, cfg QueueConfig) (*Queue[Message], error) {
+	return subscribe(c, subject, cfg, func(m *nats.Msg) (Message, error) {
+		return Message{Subject: m.Subject, Header: m.Header, Data: m.Data}, nil
+	})
+}

@@ -1,0 +1,157 @@
+// Package bus owns the narrator's NATS bus: the embedded nats-server, client connections,
+// subject names, event types with their JSON codecs, and the bounded, counted queues that stages
+// read from. It is the only package that imports nats.go or nats-server.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// MaxPayload is the largest message the narrator publishes, the nats-server default of 1 MiB.
+const MaxPayload = 1 << 20
+
+// ServerConfig configures the embedded NATS server.
+type ServerConfig struct {
+	// Listen is HOST:PORT for TCP clients. Empty (the default) opens no port: clients in this
+	// process connect in-process. A HOST of "" or omitted means 127.0.0.1.
+	Listen string
+	// Token, when set, is required from every client (TCP and in-process). Default: none.
+	Token string
+	// ReadyTimeout bounds how long Start waits for the server. Default: 5s.
+	ReadyTimeout time.Duration
+	// Logger receives the server's logs. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is an embedded nats-server.
+type Server struct {
+	ns    *server.Server
+	token string
+	log   *slog.Logger
+}
+
+// StartServer starts an embedded nats-server and waits until it accepts connections.
+// A Listen address that is already in use fails at once with an error naming it.
+func StartServer(cfg ServerConfig) (*Server, error) {
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	opts := &server.Options{
+		ServerName:    "narrator",
+		NoSigs:        true,
+		MaxPayload:    MaxPayload,
+		Authorization: cfg.Token,
+	}
+	if cfg.Listen == "" {
+		opts.DontListen = true
+	} else {
+		host, port, err := splitListen(cfg.Listen)
+		if err != nil {
+			return nil, err
+		}
+		// Probe the address so a port in use is reported plainly rather than as a timeout.
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w (is another narrator or NATS server using port %d?)", cfg.Listen, err, port)
+		}
+		if port == 0 {
+			port = l.Addr().(*net.TCPAddr).Port
+		}
+		l.Close()
+		opts.Host, opts.Port = host, port
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("configure nats-server: %w", err)
+	}
+	ns.SetLoggerV2(serverLogger{cfg.Logger.With("component", "nats-server")}, false, false, false)
+	ns.Start()
+	if !ns.ReadyForConnections(cfg.ReadyTimeout) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("nats-server not ready after %s (listen %q)", cfg.ReadyTimeout, cfg.Listen)
+	}
+	return &Server{ns: ns, token: cfg.Token, log: cfg.Logger}, nil
+}
+
+// splitListen parses HOST:PORT, defaulting the host to loopback.
+func splitListen(addr string) (string, int, error) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("listen address %q: want HOST:PORT, e.g. 127.0.0.1:4222: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("listen address %q: port must be 0-65535", addr)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return host, port, nil
+}
+
+// ClientURL is the nats:// URL TCP clients use, or "" when the server does not listen.
+func (s *Server) ClientURL() string {
+	if s.ns.Addr() == nil {
+		return ""
+	}
+	return s.ns.ClientURL()
+}
+
+// Connect opens an in-process client connection named name.
+func (s *Server) Connect(name string) (*Conn, error) {
+	opts := []nats.Option{nats.InProcessServer(s.ns)}
+	if s.token != "" {
+		opts = append(opts, nats.Token(s.token))
+	}
+	return connect("", name, s.log, opts...)
+}
+
+// Shutdown stops the server and waits for it to finish.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
+
+// Dial connects to an existing NATS server at url. token may be empty.
+func Dial(ctx context.Context, url, name, token string, log *slog.Logger) (*Conn, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	opts := []nats.Option{nats.RetryOnFailedConnect(false)}
+	if token != "" {
+		opts = append(opts, nats.Token(token))
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		opts = append(opts, nats.Timeout(time.Until(deadline)))
+	}
+	c, err := connect(url, name, log, opts...)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoServers) {
+			return nil, fmt.Errorf("connect to NATS at %s: no server answered (is it running? start one with `narrator run --listen 127.0.0.1:4222`): %w", url, err)
+		}
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	return c, nil
+}
+
+// serverLogger adapts nats-server's printf-style logger to slog.
+type serverLogger struct{ log *slog.Logger }
+
+func (l serverLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }

@@ -1,0 +1,42 @@
+package bus
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// Subject names. Every subject is versioned under Prefix; see docs/events.md.
+const (
+	// Prefix starts every narrator subject.
+	Prefix = "narrator.v1"
+	// AllEvents matches every narrator subject.
+	AllEvents = Prefix + ".>"
+	// AllFrames matches the frames of every camera.
+	AllFrames = Prefix + ".frames.*"
+	// AllDescriptions matches the descriptions of every camera.
+	AllDescriptions = Prefix + ".descriptions.*"
+	// SubjectDecisions carries one Decision per final description: spoken or suppressed, and why.
+	SubjectDecisions = Prefix + ".decisions"
+	// SubjectUtterances carries what the narrator wants spoken.
+	SubjectUtterances = Prefix + ".utterances"
+	// SubjectSpeech carries what the speech stage did with each utterance.
+	SubjectSpeech = Prefix + ".speech"
+	// SubjectStats carries each process's counters (drops, errors) once a second while they change.
+	SubjectStats = Prefix + ".stats"
+)
+
+// FrameSubject is the subject a camera's frames are published on.
+func FrameSubject(camera string) string { return Prefix + ".frames." + camera }
+
+// DescriptionSubject is the subject a camera's descriptions are published on.
+func DescriptionSubject(camera string) string { return Prefix + ".descriptions." + camera }
+
+var cameraName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidateCamera checks that name can be used as a subject token.
+func ValidateCamera(name string) error {
+	if !cameraName.MatchString(name) {
+		return fmt.Errorf("camera name %q: use 1-64 letters, digits, '-' or '_'", name)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package capture
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/pion/mediadevices/pkg/driver"
+	_ "github.com/pion/mediadevices/pkg/driver/videotest" // the test-pattern "camera"
+	"github.com/pion/mediadevices/pkg/io/video"
+	"github.com/pion/mediadevices/pkg/prop"
+)
+
+// testPatternLabel is the label pion/mediadevices gives its test-pattern driver.
+const testPatternLabel = "VideoTest"
+
+// Camera is a camera pion/mediadevices found.
+type Camera struct {
+	Index int    // position in the list, for camera:INDEX
+	Label string // the driver's label, for camera:NAME
+	ID    string // the driver's id
+	Sizes []string
+}
+
+// Cameras lists the cameras available to this build (none without cgo).
+func Cameras() []Camera {
+	var out []Camera
+	for _, d := range cameraDrivers() {
+		c := Camera{Index: len(out), Label: d.Info().Label, ID: d.ID()}
+		for _, p := range d.Properties() {
+			c.Sizes = append(c.Sizes, fmt.Sprintf("%dx%d@%g %s", p.Width, p.Height, p.FrameRate, p.FrameFormat))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func cameraDrivers() []driver.Driver {
+	var out []driver.Driver
+	for _, d := range driver.GetManager().Query(driver.FilterVideoRecorder()) {
+		if d.Info().Label != testPatternLabel && d.Info().DeviceType == driver.Camera {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func cameraList() string {
+	cams := Cameras()
+	if len(cams) == 0 {
+		return "none"
+	}
+	names := make([]string, len(cams))
+	for i, c := range cams {
+		names[i] = fmt.Sprintf("%d %q", c.Index, c.Label)
+	}
+	return strings.Join(names, ", ")
+}
+
+// openCamera opens the camera named by arg: "" for the first, an index, or a label substring.
+func openCamera(arg string, cfg SourceConfig) (Source, error) {
+	drivers := cameraDrivers()
+	if len(drivers) == 0 {
+		return nil, fmt.Errorf("%w (%s)", ErrNoCamera, noCameraHint)
+	}
+	pick := drivers[0]
+	if arg != "" {
+		pick = nil
+		if i, err := strconv.Atoi(arg); err == nil && i >= 0 && i < len(drivers) {
+			pick = drivers[i]
+		}
+		for _, d := range drivers {
+			if pick == nil && strings.Contains(strings.ToLower(d.Info().Label), strings.ToLower(arg)) {
+				pick = d
+			}
+		}
+		if pick == nil {
+			return nil, fmt.Errorf("camera %q not found; cameras found: %s", arg, cameraList())
+		}
+	}
+	return openDriver(pick, "camera "+pick.Info().Label, cfg)
+}
+
+func openTestPattern(cfg SourceConfig) (Source, error) {
+	for _, d := range driver.GetManager().Query(driver.FilterVideoRecorder()) {
+		if d.Info().Label == testPatternLabel {
+			return openDriver(d, "test pattern (pion/mediadevices videotest)", cfg)
+		}
+	}
+	return nil, fmt.Errorf("the pion/mediadevices test-pattern driver is not registered")
+}
+
+// driverSource reads frames from a pion/mediadevices driver.
+type driverSource struct {
+	d      driver.Driver
+	r      video.Reader
+	desc   string
+	closed bool
+}
+
+func openDriver(d driver.Driver, desc string, cfg SourceConfig) (*driverSource, error) {
+	if d.Status() != driver.StateOpened {
+		if err := d.Open(); err != nil {
+			return nil, fmt.Errorf("open %s: %w", desc, err)
+		}
+	}
+	p := bestProperty(d.Properties(), cfg)
+	r, err := d.(driver.VideoRecorder).VideoRecord(p)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("start %s at %dx%d: %w", desc, p.Width, p.Height, err)
+	}
+	return &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height)}, nil
+}
+
+// bestProperty picks the advertised mode closest to the requested size, preferring the
+// requested frame rate; a driver that advertises nothing is asked for the request itself.
+func bestProperty(props []prop.Media, cfg SourceConfig) prop.Media {
+	want := prop.Media{Video: prop.Video{Width: cfg.Width, Height: cfg.Height, FrameRate: float32(cfg.FPS)}}
+	best, bestScore := want, math.Inf(1)
+	for _, p := range props {
+		score := math.Abs(float64(p.Width*p.Height-cfg.Width*cfg.Height)) + 1000*math.Abs(float64(p.FrameRate)-cfg.FPS)
+		if score < bestScore {
+			best, bestScore = p, score
+		}
+	}
+	if best.FrameRate <= 0 {
+		best.FrameRate = float32(cfg.FPS)
+	}
+	return best
+}
+
+func (s *driverSource) Read() (image.Image, func(), error) { return s.r.Read() }
+
+func (s *driverSource) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.d.Close()
+}
+
+func (s *driverSource) Describe() string { return s.desc }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+// busOptions are the flags that choose the bus.
+type busOptions struct {
+	natsURL string
+	listen  string
+	token   string
+}
+
+// register adds the bus flags; embedded says whether the command can embed a server.
+func (o *busOptions) register(fs *flag.FlagSet, embedded bool) {
+	if embedded {
+		fs.StringVar(&o.natsURL, "nats", "", "use the NATS server at this URL instead of embedding one (e.g. nats://127.0.0.1:4222)")
+		fs.StringVar(&o.listen, "listen", "", "also accept TCP clients on HOST:PORT (loopback unless a host is named; default: no port)")
+	} else {
+		fs.StringVar(&o.natsURL, "nats", "nats://127.0.0.1:4222", "the NATS server to use")
+	}
+	fs.StringVar(&o.token, "token", envOr("NARRATOR_NATS_TOKEN", ""), "token clients must present (env NARRATOR_NATS_TOKEN)")
+}
+
+// busHandle is an open bus: an embedded server or a remote URL, plus the connections made to it.
+type busHandle struct {
+	srv   *bus.Server
+	opts  busOptions
+	ctx   context.Context
+	log   *slog.Logger
+	mu    sync.Mutex
+	conns []*bus.Conn
+}
+
+// open starts the embedded server or checks that the remote one answers.
+func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, error) {
+	b := &busHandle{opts: o, ctx: ctx, log: log}
+	if o.natsURL != "" {
+		if o.listen != "" {
+			return nil, fmt.Errorf("--listen and --nats exclude each other: --listen embeds a server, --nats uses another")
+		}
+		log.Info("bus: using the NATS server at " + o.natsURL)
+		return b, nil
+	}
+	srv, err := bus.StartServer(bus.ServerConfig{Listen: o.listen, Token: o.token, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	b.srv = srv
+	if url := srv.ClientURL(); url != "" {
+		log.Info("bus: embedded NATS server listening at " + url)
+		if host, _, _ := net.SplitHostPort(o.listen); host != "" && !isLoopback(host) && o.token == "" {
+			log.Warn("bus: listening beyond loopback without --token: anyone who can reach " + url + " can read the camera's frames")
+		}
+	} else {
+		log.Info("bus: embedded NATS server, in-process only (add --listen 127.0.0.1:4222 to let other programs subscribe)")
+	}
+	return b, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// connect opens a named connection that close will close.
+func (b *busHandle) connect(name string) (*bus.Conn, error) {
+	var c *bus.Conn
+	var err error
+	if b.srv != nil {
+		c, err = b.srv.Connect(name)
+	} else {
+		c, err = bus.Dial(b.ctx, b.opts.natsURL, name, b.opts.token, b.log)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bus connection %s: %w", name, err)
+	}
+	b.mu.Lock()
+	b.conns = append(b.conns, c)
+	b.mu.Unlock()
+	return c, nil
+}
+
+// close closes every connection, then the embedded server.
+func (b *busHandle) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.conns {
+		c.Close()
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("listen", "Prints the events on a narrator bus as they arrive, until Ctrl-C.", stderr)
+	var o busOptions
+	o.register(fs, false)
+	subject := fs.String("subject", bus.AllEvents, "the subjects to print")
+	jsonOut := fs.Bool("json", false, "print each event as one JSON line: {\"subject\":…,\"data\":…}")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("listen takes no arguments, got %q", fs.Args())
+	}
+	log, _ := newLogger(stderr, "info")
+	b, err := o.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	p, err := newPrinter(b, stdout, *jsonOut, *subject, log)
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx)
+}
+
+// printer writes bus events to a terminal or a pipe.
+type printer struct {
+	out  io.Writer
+	json bool
+	msgs *bus.Queue[bus.Message]
+	log  *slog.Logger
+}
+
+func newPrinter(b *busHandle, out io.Writer, jsonOut bool, subject string, log *slog.Logger) (*printer, error) {
+	c, err := b.connect("printer")
+	if err != nil {
+		return nil, err
+	}
+	q, err := bus.SubscribeRaw(c, subject, bus.QueueConfig{Name: "printer", Size: 1024, Policy: bus.DropNewest})
+	if err != nil {
+		return nil, err
+	}
+	return &printer{out: out, json: jsonOut, msgs: q, log: log}, nil
+}
+
+// Run prints events until ctx ends, then reports how many it had to drop.
+func (p *printer) Run(ctx context.Context) error {
+	defer func() {
+		if n := p.msgs.Dropped(); n > 0 {
+			p.log.Warn("printer could not keep up", "dropped", n)
+		}
+	}()
+	for {
+		m, err := p.msgs.Next(ctx)
+		if err != nil {
+			return nil
+		}
+		var line string
+		if p.json {
+			line = jsonLine(m)
+		} else {
+			line = humanLine(m)
+		}
+		if line == "" {
+			continue
+		}
+		if _, err := fmt.Fprintln(p.out, line); err != nil {
+			return fmt.Errorf("print event: %w", err)
+		}
+	}
+}
+
+// jsonLine renders a message as {"subject":…,"data":…}; frames carry their metadata and size.
+func jsonLine(m bus.Message) string {
+	var data any = json.RawMessage(m.Data)
+	if strings.HasPrefix(m.Subject, bus.Prefix+".frames.") {
+		f, err := bus.DecodeFrame(m.Header, m.Data)
+		if err != nil {
+			data = map[string]any{"error": err.Error(), "bytes": len(m.Data)}
+		} else {
+			data = struct {
+				bus.Frame
+				JPEGBytes int `json:"jpeg_bytes"`
+			}{f, len(f.JPEG)}
+		}
+	} else if !json.Valid(m.Data) {
+		data = map[string]any{"error": "not JSON", "bytes": len(m.Data)}
+	}
+	out, _ := json.Marshal(struct {
+		Subject string `json:"subject"`
+		Data    any    `json:"data"`
+	}{m.Subject, data})
+	return string(out)
+}
+
+// humanLine renders a message as a short line; partial descriptions are left out.
+func humanLine(m bus.Message) string {
+	ts := time.Now().Format("15:04:05.000")
+	decode := func(v any) bool { return json.Unmarshal(m.Data, v) == nil }
+	switch {
+	case strings.HasPrefix(m.Subject, bus.Prefix+".frames."):
+		f, err := bus.DecodeFrame(m.Header, m.Data)
+		if err != nil {
+			return fmt.Sprintf("%s %s bad frame: %v", ts, m.Subject, err)
+		}
+		return fmt.Sprintf("%s %s frame #%d %s (distance %d) %dx%d %d KB", ts, f.Camera, f.Seq, f.Reason, f.Distance, f.Width, f.Height, len(f.JPEG)/1024)
+	case strings.HasPrefix(m.Subject, bus.Prefix+".descriptions."):
+		var d bus.Description
+		if !decode(&d) || d.Partial {
+			return ""
+		}
+		if d.Error != "" {
+			return fmt.Sprintf("%s %s description failed [%s]: %s", ts, d.Camera, d.Backend, d.Error)
+		}
+		return fmt.Sprintf("%s %s description [%s, %d ms]: %s", ts, d.Camera, d.Backend, d.CompletedAt.Sub(d.InferenceStartedAt).Milliseconds(), d.Text)
+	case m.Subject == bus.SubjectDecisions:
+		var d bus.Decision
+		if !decode(&d) {
+			break
+		}
+		if d.Action == bus.ActionSuppress {
+			return fmt.Sprintf("%s %s suppressed (%s): %s", ts, d.Camera, d.Reason, d.Text)
+		}
+		return ""
+	case m.Subject == bus.SubjectSpeech:
+		var e bus.SpeechEvent
+		if !decode(&e) {
+			break
+		}
+		switch e.State {
+		case bus.SpeechStarted:
+			return fmt.Sprintf("%s %s speaking [%s, glass-to-ear %.0f ms]: %s", ts, e.Camera, e.Backend, e.GlassToEarMS, e.Text)
+		case bus.SpeechFinished:
+			return ""
+		}
+		return fmt.Sprintf("%s %s speech %s (%s): %s", ts, e.Camera, e.State, e.Reason, e.Text)
+	case m.Subject == bus.SubjectUtterances:
+		return ""
+	case m.Subject == bus.SubjectStats:
+		var s bus.Stats
+		if decode(&s) {
+			return fmt.Sprintf("%s stats %s: %v", ts, s.Process, s.Counters)
+		}
+	}
+	return fmt.Sprintf("%s %s %d bytes", ts, m.Subject, len(m.Data))
+}

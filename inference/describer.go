@@ -1,0 +1,33 @@
+// Package inference turns frames into descriptions: the model contract, the backends that meet
+// it, and the stage that feeds them the newest frame from the bus.
+package inference
+
+import (
+	"context"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+// Describer describes one frame. Implementations are called from one goroutine at a time.
+type Describer interface {
+	// Describe returns the description of f. It may call partial with the text so far while it
+	// generates; it must return promptly when ctx ends.
+	Describe(ctx context.Context, f bus.Frame, partial func(text string)) (Result, error)
+	// Info says what the describer is.
+	Info() Info
+}
+
+// Info identifies a describer in every description it produces.
+type Info struct {
+	Backend string // "heuristic", "mlx", "openai"
+	Model   string // model id, empty when there is none
+	IsModel bool   // false for describers that measure pixels instead of running a model
+}
+
+// Result is a finished description.
+type Result struct {
+	Text         string
+	FirstTokenAt time.Time      // zero when the describer does not stream
+	Metadata     map[string]any // backend-specific measurements, published as is
+}
