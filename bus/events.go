@@ -195,3 +195,19 @@ type Stats struct {
 	At       time.Time         `json:"at"`
 	Counters map[string]uint64 `json:"counters"`
 }
+
+// Speech control commands.
+const (
+	SpeechStop   = "stop"   // silence the current utterance now and drop what waits
+	SpeechPause  = "pause"  // silence now and say nothing until resume
+	SpeechResume = "resume" // speak again
+)
+
+// SpeechControl tells the speech stage to stop, pause or resume, on SubjectSpeechControl. It
+// travels apart from utterances so it never waits behind them.
+type SpeechControl struct {
+	ID      string    `json:"id"`
+	Command string    `json:"command"`
+	Reason  string    `json:"reason,omitempty"`
+	At      time.Time `json:"at"`
+}

@@ -21,6 +21,8 @@ const (
 	SubjectUtterances = Prefix + ".utterances"
 	// SubjectSpeech carries what the speech stage did with each utterance.
 	SubjectSpeech = Prefix + ".speech"
+	// SubjectSpeechControl carries SpeechControl commands to the speech stage (stop, pause, resume).
+	SubjectSpeechControl = Prefix + ".speech_control"
 	// SubjectStats carries each process's counters (drops, errors) once a second while they change.
 	SubjectStats = Prefix + ".stats"
 )
