@@ -27,6 +27,9 @@ func NewHeuristic() *Heuristic { return &Heuristic{last: map[string]*grid{}} }
 func (h *Heuristic) Info() Info { return Info{Backend: "heuristic"} }
 
 const (
+	// maxPixels bounds the frames the heuristic decodes (8K UHD), so a hostile header cannot
+	// make it allocate gigabytes.
+	maxPixels    = 7680 * 4320
 	gridW, gridH = 16, 9
 	// cellChange is the mean RGB distance (0-441) above which a cell counts as changed.
 	cellChange = 40
@@ -42,6 +45,13 @@ type grid [gridH][gridW]cell
 
 // Describe decodes the frame's JPEG and describes it against the camera's previous frame.
 func (h *Heuristic) Describe(_ context.Context, f bus.Frame, _ func(string)) (Result, error) {
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.JPEG))
+	if err != nil {
+		return Result{}, fmt.Errorf("decode frame %s: %w", f.ID, err)
+	}
+	if cfg.Width*cfg.Height > maxPixels {
+		return Result{}, fmt.Errorf("frame %s is %dx%d, more than %d pixels", f.ID, cfg.Width, cfg.Height, maxPixels)
+	}
 	img, err := jpeg.Decode(bytes.NewReader(f.JPEG))
 	if err != nil {
 		return Result{}, fmt.Errorf("decode frame %s: %w", f.ID, err)
