@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/capture"
+	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/narrator"
+	"github.com/narrator-dev/narrator/speech"
+)
+
+// env is what every stage is built with.
+type env struct {
+	bus      *busHandle
+	counters *bus.Counters
+	log      *slog.Logger
+	stdout   io.Writer
+	stderr   io.Writer
+	json     bool // stdout carries only JSON events
+}
+
+// captureOptions are the flags of the capture stage.
+type captureOptions struct {
+	source, camera              string
+	width, height               int
+	fps                         float64
+	threshold, maxEdge, quality int
+	heartbeat                   time.Duration
+}
+
+func (o *captureOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.source, "source", "auto", "where frames come from: "+capture.SourceForms+" (auto: the first camera, else the demo scene)")
+	fs.StringVar(&o.camera, "camera-name", "cam0", "the camera's name on the bus (last token of its subjects)")
+	fs.IntVar(&o.width, "width", 1280, "capture width asked of the camera")
+	fs.IntVar(&o.height, "height", 720, "capture height asked of the camera")
+	fs.Float64Var(&o.fps, "fps", 15, "capture frame rate asked of the camera")
+	fs.IntVar(&o.threshold, "threshold", 10, "perceptual-hash distance (of 64 bits) that counts as a scene change")
+	fs.DurationVar(&o.heartbeat, "heartbeat", 10*time.Second, "re-send an unchanged scene this often (0: never)")
+	fs.IntVar(&o.maxEdge, "max-edge", 1024, "scale frames so their long edge is at most this many pixels")
+	fs.IntVar(&o.quality, "quality", 80, "JPEG quality of published frames, 1-100")
+}
+
+func (o *captureOptions) stages(e env) ([]stage, error) {
+	src, note, err := capture.Open(o.source, capture.SourceConfig{Width: o.width, Height: o.height, FPS: o.fps})
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		e.log.Info("source: " + note)
+	}
+	c, err := withConn(e.bus, "capture", func(c *bus.Conn) (*capture.Stage, error) {
+		return capture.New(c, capture.Config{
+			Camera: o.camera, Source: src, MaxEdge: o.maxEdge, JPEGQuality: o.quality,
+			Threshold: o.threshold, Heartbeat: o.heartbeat, Counters: e.counters, Logger: e.log,
+		})
+	})
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return []stage{c}, nil
+}
+
+// inferOptions are the flags of the inference stage.
+type inferOptions struct {
+	backend string
+}
+
+func (o *inferOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.backend, "backend", "auto", "what describes frames: auto, heuristic")
+}
+
+func (o *inferOptions) validate() error {
+	return oneOf("backend", o.backend, "auto", "heuristic")
+}
+
+func (o *inferOptions) stages(e env) ([]stage, error) {
+	i, err := withConn(e.bus, "inference", func(c *bus.Conn) (*inference.Stage, error) {
+		return inference.New(c, inference.Config{Describer: pickDescriber(o.backend, e.log), Counters: e.counters, Logger: e.log})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []stage{i}, nil
+}
+
+// pickDescriber chooses the describer for --backend and says why.
+func pickDescriber(backend string, log *slog.Logger) inference.Describer {
+	if backend == "auto" {
+		why := "not on Apple Silicon"
+		if runtime.GOOS == "darwin" && runtime.GOARCH == "arm64" {
+			why = "no model backend is available in this build"
+		}
+		log.Info("backend: " + why + ", using the heuristic describer (measures colour, brightness and change; not a model)")
+	}
+	return inference.NewHeuristic()
+}
+
+// narrateOptions are the flags of the narration stage.
+type narrateOptions struct{}
+
+func (o *narrateOptions) register(fs *flag.FlagSet) {}
+
+func (o *narrateOptions) stages(e env) ([]stage, error) {
+	n, err := withConn(e.bus, "narrator", func(c *bus.Conn) (*narrator.Stage, error) {
+		return narrator.New(c, narrator.Config{Counters: e.counters, Logger: e.log})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []stage{n}, nil
+}
+
+// speakOptions are the flags of the speech stage.
+type speakOptions struct {
+	speech string
+}
+
+func (o *speakOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.speech, "speech", "auto", "how utterances are said: auto, text (print them), none")
+}
+
+func (o *speakOptions) validate() error {
+	return oneOf("speech", o.speech, "auto", "text", "none")
+}
+
+func (o *speakOptions) stages(e env) ([]stage, error) {
+	speaker, err := pickSpeaker(o.speech, e)
+	if err != nil || speaker == nil {
+		return nil, err
+	}
+	s, err := withConn(e.bus, "speech", func(c *bus.Conn) (*speech.Stage, error) {
+		return speech.New(c, speech.Config{Speaker: speaker, Counters: e.counters, Logger: e.log})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []stage{s}, nil
+}
+
+// pickSpeaker chooses the speaker for --speech and says why; nil means --speech none.
+func pickSpeaker(mode string, e env) (speech.Speaker, error) {
+	out := e.stdout
+	if e.json {
+		out = e.stderr // stdout carries only JSON events
+	}
+	switch mode {
+	case "none":
+		e.log.Info("speech: none; utterances are still published on the bus")
+		return nil, nil
+	case "auto":
+		e.log.Info("speech: no audio output is available in this build, printing what would be said")
+	}
+	return speech.NewText(out), nil
+}
+
+// stage is anything that runs until its context ends.
+type stage interface {
+	Run(ctx context.Context) error
+}
+
+// stageFunc adapts a function to stage.
+type stageFunc func(ctx context.Context) error
+
+// Run calls f.
+func (f stageFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// withConn gives a stage its own bus connection; the connection is closed when the bus is.
+func withConn[S any](b *busHandle, name string, newStage func(*bus.Conn) (S, error)) (S, error) {
+	c, err := b.connect(name)
+	if err != nil {
+		var zero S
+		return zero, err
+	}
+	return newStage(c)
+}
+
+// statsStage publishes the process's counters once a second.
+func statsStage(e env, process string) (stage, error) {
+	c, err := e.bus.connect("stats")
+	if err != nil {
+		return nil, err
+	}
+	return stageFunc(func(ctx context.Context) error {
+		bus.ReportStats(ctx, c, process, e.counters, time.Second, e.log)
+		return nil
+	}), nil
+}
+
+// runStages runs every stage until ctx ends or one of them stops, then stops the rest and
+// returns their errors. A stage that stops early (its source ended) ends the run.
+func runStages(ctx context.Context, stages []stage) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(stages))
+	for _, s := range stages {
+		go func() {
+			errs <- s.Run(ctx)
+			cancel()
+		}()
+	}
+	var all []error
+	for range stages {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
