@@ -1,0 +1,314 @@
+package inference
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+// modelServer is a stand-in OpenAI-compatible server: it checks every request's shape the way
+// the real servers need it, then answers with a scripted body in one server's dialect.
+type modelServer struct {
+	t           *testing.T
+	status      int
+	contentType string
+	body        string
+	models      []string
+	requests    atomic.Int32
+	hang        bool
+}
+
+func (m *modelServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/v1/models" {
+		var list struct {
+			Data []map[string]string `json:"data"`
+		}
+		for _, id := range m.models {
+			list.Data = append(list.Data, map[string]string{"id": id, "object": "model"})
+		}
+		json.NewEncoder(w).Encode(list)
+		return
+	}
+	if r.URL.Path != "/v1/chat/completions" || r.Method != http.MethodPost {
+		http.NotFound(w, r)
+		return
+	}
+	m.requests.Add(1)
+	if err := checkChatRequest(r.Body); err != nil {
+		m.t.Errorf("request shape: %v", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if m.hang {
+		<-r.Context().Done()
+		return
+	}
+	ct := m.contentType
+	if ct == "" {
+		ct = "text/event-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	if m.status != 0 {
+		w.WriteHeader(m.status)
+	}
+	io.WriteString(w, m.body)
+}
+
+// checkChatRequest enforces the request shape from the research notes: object-form image_url
+// with a JPEG data URI, a text part, max_tokens, streaming with usage.
+func checkChatRequest(body io.Reader) error {
+	var req struct {
+		Model     string `json:"model"`
+		MaxTokens *int   `json:"max_tokens"`
+		Stream    bool   `json:"stream"`
+		Options   struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
+		Messages []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(body).Decode(&req); err != nil {
+		return err
+	}
+	if req.Model == "" || req.MaxTokens == nil || *req.MaxTokens <= 0 || !req.Stream || !req.Options.IncludeUsage {
+		return fmt.Errorf("model %q, max_tokens %v, stream %v, include_usage %v", req.Model, req.MaxTokens, req.Stream, req.Options.IncludeUsage)
+	}
+	user := req.Messages[len(req.Messages)-1]
+	var parts []struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		ImageURL *struct {
+			URL string `json:"url"`
+		} `json:"image_url"`
+	}
+	if user.Role != "user" || json.Unmarshal(user.Content, &parts) != nil {
+		return fmt.Errorf("last message is not a user message with content parts: %s", user.Content)
+	}
+	var image, text bool
+	for _, p := range parts {
+		switch p.Type {
+		case "image_url":
+			if p.ImageURL == nil || !strings.HasPrefix(p.ImageURL.URL, "data:image/jpeg;base64,") {
+				return fmt.Errorf("image_url must be an object with a JPEG data URI")
+			}
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(p.ImageURL.URL, "data:image/jpeg;base64,"))
+			if err != nil || len(raw) < 2 || raw[0] != 0xFF || raw[1] != 0xD8 {
+				return fmt.Errorf("image is not a base64 JPEG")
+			}
+			image = true
+		case "text":
+			text = p.Text != ""
+		}
+	}
+	if !image || !text {
+		return fmt.Errorf("want an image part and a text part, got image %v text %v", image, text)
+	}
+	return nil
+}
+
+func sse(chunks ...string) string {
+	var b strings.Builder
+	for _, c := range chunks {
+		b.WriteString("data: " + c + "\n\n")
+	}
+	return b.String()
+}
+
+func testFrame() bus.Frame {
+	return bus.Frame{ID: "f1", Camera: "cam0", JPEG: []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 1, 2, 3}}
+}
+
+func newTestOpenAI(t *testing.T, m *modelServer, cfg OpenAIConfig) *OpenAI {
+	t.Helper()
+	m.t = t
+	srv := httptest.NewServer(m)
+	t.Cleanup(srv.Close)
+	cfg.URL = srv.URL
+	if cfg.Model == "" && m.models == nil {
+		cfg.Model = "test-vlm"
+	}
+	o, err := NewOpenAI(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestOpenAIStreamingDialects(t *testing.T) {
+	cases := []struct {
+		name, body, contentType string
+		want                    string
+		partials                int
+	}{
+		{"openai with usage chunk and DONE", sse(
+			`{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}`,
+			`{"choices":[{"index":0,"delta":{"content":"A red"}}]}`,
+			`{"choices":[{"index":0,"delta":{"content":" box."},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+			`{"choices":[],"usage":{"prompt_tokens":300,"completion_tokens":3}}`,
+			`[DONE]`), "", "A red box.", 2},
+		{"llama-server null content", sse(
+			`{"choices":[{"delta":{"role":"assistant","content":null}}]}`,
+			`{"choices":[{"delta":{"content":"A cat"}}]}`,
+			`{"choices":[{"delta":{"content":null},"finish_reason":"stop"}]}`,
+			`[DONE]`), "", "A cat", 1},
+		{"ends without DONE", sse(
+			`{"choices":[{"delta":{"content":"Two people"}}]}`,
+			`{"choices":[{"delta":{"content":" talking."}}]}`), "", "Two people talking.", 2},
+		{"comments, CRLF and event fields", ": keep-alive\r\nevent: message\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\r\n\r\ndata: [DONE]\r\n", "", "Hi", 1},
+		{"not streamed at all", `{"choices":[{"message":{"role":"assistant","content":"A dog."},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`, "application/json", "A dog.", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := newTestOpenAI(t, &modelServer{body: c.body, contentType: c.contentType}, OpenAIConfig{})
+			var partials []string
+			res, err := o.Describe(context.Background(), testFrame(), func(s string) { partials = append(partials, s) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Text != c.want || len(partials) != c.partials {
+				t.Fatalf("text %q with %d partials %q, want %q with %d", res.Text, len(partials), partials, c.want, c.partials)
+			}
+			if c.partials > 0 && (res.FirstTokenAt.IsZero() || partials[len(partials)-1] != c.want) {
+				t.Fatalf("partials %q should end with the whole text and set FirstTokenAt", partials)
+			}
+		})
+	}
+}
+
+func TestOpenAIErrorsSayWhatToDo(t *testing.T) {
+	cases := []struct {
+		name   string
+		server modelServer
+		want   []string
+	}{
+		{"error frame mid-stream", modelServer{body: sse(`{"choices":[{"delta":{"content":"A"}}]}`, `{"error":{"message":"out of memory","type":"server_error"}}`)},
+			[]string{"mid-stream", "out of memory"}},
+		{"error string frame", modelServer{body: sse(`{"error":"model crashed"}`)}, []string{"model crashed"}},
+		{"llama-server without mmproj", modelServer{status: 500, contentType: "application/json",
+			body: `{"error":{"code":500,"message":"image input is not supported - hint: if this is unexpected, you may need to provide the mmproj","type":"server_error"}}`},
+			[]string{"500", "--mmproj"}},
+		{"ollama refusing image URLs", modelServer{status: 400, contentType: "application/json",
+			body: `{"error":{"message":"image URLs are not currently supported, please use base64 encoded data instead","type":"invalid_request_error"}}`},
+			[]string{"400", "refused the image"}},
+		{"model not found", modelServer{status: 404, contentType: "application/json", body: `{"error":{"message":"model \"test-vlm\" not found, try pulling it first"}}`},
+			[]string{"ollama pull test-vlm"}},
+		{"unauthorized", modelServer{status: 401, body: "no"}, []string{"NARRATOR_OPENAI_API_KEY"}},
+		{"garbage stream", modelServer{body: "data: {not json\n\n"}, []string{"unreadable stream chunk"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := newTestOpenAI(t, &c.server, OpenAIConfig{})
+			_, err := o.Describe(context.Background(), testFrame(), nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenAIRetriesUnreachableServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close()
+	var dials atomic.Int32
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}}
+	o, err := NewOpenAI(context.Background(), OpenAIConfig{URL: url, Model: "m", Retries: 2, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.Describe(context.Background(), testFrame(), nil)
+	if err == nil || !strings.Contains(err.Error(), "tried 3 times") {
+		t.Fatalf("error %v, want one saying it tried 3 times", err)
+	}
+	if dials.Load() != 3 {
+		t.Fatalf("dialled %d times, want 3", dials.Load())
+	}
+}
+
+func TestOpenAIRequestTimeout(t *testing.T) {
+	m := &modelServer{hang: true}
+	o := newTestOpenAI(t, m, OpenAIConfig{Timeout: 100 * time.Millisecond, Retries: -1})
+	_, err := o.Describe(context.Background(), testFrame(), nil)
+	if err == nil || m.requests.Load() != 1 {
+		t.Fatalf("hanging server: err %v after %d requests, want a timeout after 1", err, m.requests.Load())
+	}
+}
+
+func TestOpenAIPicksAVisionModel(t *testing.T) {
+	o := newTestOpenAI(t, &modelServer{models: []string{"llama3.1:8b", "qwen2.5vl:3b", "llava:7b"}}, OpenAIConfig{})
+	if got := o.Info().Model; got != "qwen2.5vl:3b" {
+		t.Fatalf("picked %q, want the first vision model qwen2.5vl:3b", got)
+	}
+}
+
+func TestChatEndpoint(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://h:1":                     "http://h:1/v1/chat/completions",
+		"http://h:1/":                    "http://h:1/v1/chat/completions",
+		"http://h:1/v1":                  "http://h:1/v1/chat/completions",
+		"http://h:1/v1/chat/completions": "http://h:1/v1/chat/completions",
+		"https://api.x/v1/":              "https://api.x/v1/chat/completions",
+	} {
+		if got := chatEndpoint(in); got != want {
+			t.Errorf("chatEndpoint(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestProbeFindsOnlyAnsweringServers(t *testing.T) {
+	m := &modelServer{t: t, models: []string{"smolvlm"}}
+	up := httptest.NewServer(m)
+	defer up.Close()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + l.Addr().String()
+	l.Close()
+	found := Probe(context.Background(), []KnownServer{{"down", down}, {"up", up.URL}}, 500*time.Millisecond)
+	if len(found) != 1 || found[0].Name != "up" || len(found[0].Models) != 1 || found[0].Models[0] != "smolvlm" {
+		t.Fatalf("Probe found %+v, want only the answering server with its model", found)
+	}
+}
+
+func FuzzParseStream(f *testing.F) {
+	f.Add(sse(`{"choices":[{"delta":{"content":"A"}}]}`, `[DONE]`))
+	f.Add(sse(`{"choices":[],"usage":{"prompt_tokens":1}}`))
+	f.Add(sse(`{"error":{"message":"x"}}`))
+	f.Add("data: {\"choices\":[{\"delta\":{\"content\":null}}]}\r\n")
+	f.Add("data: [DONE]\ndata: {")
+	f.Fuzz(func(t *testing.T, body string) {
+		var last string
+		res, err := parseStream(strings.NewReader(body), func(s string) {
+			if !strings.HasPrefix(s, last) {
+				t.Fatalf("partial %q does not extend %q", s, last)
+			}
+			last = s
+		})
+		if err == nil && res.Text != last {
+			t.Fatalf("final text %q, last partial %q", res.Text, last)
+		}
+	})
+}
