@@ -23,6 +23,8 @@ const (
 	SubjectSpeech = Prefix + ".speech"
 	// SubjectSpeechControl carries SpeechControl commands to the speech stage (stop, pause, resume).
 	SubjectSpeechControl = Prefix + ".speech_control"
+	// SubjectInferenceStatus is the status endpoint of the narrator-inference micro service.
+	SubjectInferenceStatus = Prefix + ".inference.status"
 	// SubjectStats carries each process's counters (drops, errors) once a second while they change.
 	SubjectStats = Prefix + ".stats"
 )

@@ -192,26 +192,26 @@ func TestOpenAIStreamingDialects(t *testing.T) {
 func TestOpenAIErrorsSayWhatToDo(t *testing.T) {
 	cases := []struct {
 		name   string
-		server modelServer
+		server *modelServer
 		want   []string
 	}{
-		{"error frame mid-stream", modelServer{body: sse(`{"choices":[{"delta":{"content":"A"}}]}`, `{"error":{"message":"out of memory","type":"server_error"}}`)},
+		{"error frame mid-stream", &modelServer{body: sse(`{"choices":[{"delta":{"content":"A"}}]}`, `{"error":{"message":"out of memory","type":"server_error"}}`)},
 			[]string{"mid-stream", "out of memory"}},
-		{"error string frame", modelServer{body: sse(`{"error":"model crashed"}`)}, []string{"model crashed"}},
-		{"llama-server without mmproj", modelServer{status: 500, contentType: "application/json",
+		{"error string frame", &modelServer{body: sse(`{"error":"model crashed"}`)}, []string{"model crashed"}},
+		{"llama-server without mmproj", &modelServer{status: 500, contentType: "application/json",
 			body: `{"error":{"code":500,"message":"image input is not supported - hint: if this is unexpected, you may need to provide the mmproj","type":"server_error"}}`},
 			[]string{"500", "--mmproj"}},
-		{"ollama refusing image URLs", modelServer{status: 400, contentType: "application/json",
+		{"ollama refusing image URLs", &modelServer{status: 400, contentType: "application/json",
 			body: `{"error":{"message":"image URLs are not currently supported, please use base64 encoded data instead","type":"invalid_request_error"}}`},
 			[]string{"400", "refused the image"}},
-		{"model not found", modelServer{status: 404, contentType: "application/json", body: `{"error":{"message":"model \"test-vlm\" not found, try pulling it first"}}`},
+		{"model not found", &modelServer{status: 404, contentType: "application/json", body: `{"error":{"message":"model \"test-vlm\" not found, try pulling it first"}}`},
 			[]string{"ollama pull test-vlm"}},
-		{"unauthorized", modelServer{status: 401, body: "no"}, []string{"NARRATOR_OPENAI_API_KEY"}},
-		{"garbage stream", modelServer{body: "data: {not json\n\n"}, []string{"unreadable stream chunk"}},
+		{"unauthorized", &modelServer{status: 401, body: "no"}, []string{"NARRATOR_OPENAI_API_KEY"}},
+		{"garbage stream", &modelServer{body: "data: {not json\n\n"}, []string{"unreadable stream chunk"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := newTestOpenAI(t, &c.server, OpenAIConfig{})
+			o := newTestOpenAI(t, c.server, OpenAIConfig{})
 			_, err := o.Describe(context.Background(), testFrame(), nil)
 			if err == nil {
 				t.Fatal("no error")

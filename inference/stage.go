@@ -49,6 +49,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	cfg.Logger = cfg.Logger.With("stage", "inference", "backend", cfg.Describer.Info().Backend)
 	frames, err := bus.SubscribeFrames(conn, cfg.Subject, bus.QueueConfig{
 		Name: "inference.frames", Size: 1, Policy: bus.DropOldest, Counters: cfg.Counters,
+		Group: bus.InferenceGroup,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inference: %w", err)

@@ -102,7 +102,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 		return err
 	}
 	defer b.close()
-	e := env{bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: *jsonOut}
+	e := env{ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: *jsonOut}
 
 	// Subscribers first, producers last, so nothing published at start is missed.
 	var stages []stage

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -18,6 +21,7 @@ import (
 
 // env is what every stage is built with.
 type env struct {
+	ctx      context.Context
 	bus      *busHandle
 	counters *bus.Counters
 	log      *slog.Logger
@@ -70,37 +74,88 @@ func (o *captureOptions) stages(e env) ([]stage, error) {
 
 // inferOptions are the flags of the inference stage.
 type inferOptions struct {
-	backend string
+	backend   string
+	model     string
+	openaiURL string
+	apiKey    string
 }
 
 func (o *inferOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.backend, "backend", "auto", "what describes frames: auto, heuristic")
+	fs.StringVar(&o.backend, "backend", "auto", "what describes frames: auto, openai, heuristic (auto: a local model server if one answers, else the heuristic)")
+	fs.StringVar(&o.model, "model", "", "model id (default: for openai, the first vision model the server lists)")
+	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
+	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
 }
 
 func (o *inferOptions) validate() error {
-	return oneOf("backend", o.backend, "auto", "heuristic")
+	return oneOf("backend", o.backend, "auto", "openai", "heuristic")
 }
 
 func (o *inferOptions) stages(e env) ([]stage, error) {
-	i, err := withConn(e.bus, "inference", func(c *bus.Conn) (*inference.Stage, error) {
-		return inference.New(c, inference.Config{Describer: pickDescriber(o.backend, e.log), Counters: e.counters, Logger: e.log})
+	d, err := o.describer(e)
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.bus.connect("inference")
+	if err != nil {
+		return nil, err
+	}
+	i, err := inference.New(c, inference.Config{Describer: d, Counters: e.counters, Logger: e.log})
+	if err != nil {
+		return nil, err
+	}
+	info := d.Info()
+	svc, err := c.AddService(bus.ServiceConfig{
+		Name: "narrator-inference", Description: "describes camera frames from narrator.v1.frames.*",
+		StatusSubject: bus.SubjectInferenceStatus, Counters: e.counters,
+		Status: func() any {
+			return map[string]any{"backend": info.Backend, "model": info.Model, "is_model": info.IsModel, "counters": e.counters.Snapshot()}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return []stage{i}, nil
+	return []stage{i, stageFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		return svc.Stop()
+	})}, nil
 }
 
-// pickDescriber chooses the describer for --backend and says why.
-func pickDescriber(backend string, log *slog.Logger) inference.Describer {
-	if backend == "auto" {
-		why := "not on Apple Silicon"
-		if runtime.GOOS == "darwin" && runtime.GOARCH == "arm64" {
-			why = "no model backend is available in this build"
-		}
-		log.Info("backend: " + why + ", using the heuristic describer (measures colour, brightness and change; not a model)")
+// describer chooses the describer for --backend and, for auto, says what it found and why.
+func (o *inferOptions) describer(e env) (inference.Describer, error) {
+	switch o.backend {
+	case "heuristic":
+		return inference.NewHeuristic(), nil
+	case "openai":
+		return o.openai(e, o.openaiURL)
 	}
-	return inference.NewHeuristic()
+	if o.openaiURL != "" {
+		e.log.Info("backend: using the model server at " + o.openaiURL + " (--openai-url)")
+		return o.openai(e, o.openaiURL)
+	}
+	for _, s := range inference.Probe(e.ctx, inference.LocalServers, 300*time.Millisecond) {
+		if o.model == "" && !slices.ContainsFunc(s.Models, inference.IsVisionModel) {
+			e.log.Info(fmt.Sprintf("backend: %s at %s answered, but none of its models (%s) looks like a vision model; load one (e.g. `ollama pull qwen2.5vl:3b`) or pass --model", s.Name, s.URL, strings.Join(s.Models, ", ")))
+			continue
+		}
+		d, err := o.openai(e, s.URL)
+		if err != nil {
+			e.log.Info("backend: " + s.Name + " at " + s.URL + " answered but cannot be used: " + err.Error())
+			continue
+		}
+		e.log.Info(fmt.Sprintf("backend: found %s at %s, describing with %s", s.Name, s.URL, d.Info().Model))
+		return d, nil
+	}
+	why := "not on Apple Silicon"
+	if runtime.GOOS == "darwin" && runtime.GOARCH == "arm64" {
+		why = "the mlx backend is not set up"
+	}
+	e.log.Info("backend: " + why + " and no local model server answered (Ollama, llama-server, LM Studio, vLLM, mlx_vlm.server), using the heuristic describer (measures colour, brightness and change; not a model); set --openai-url to use a model server")
+	return inference.NewHeuristic(), nil
+}
+
+func (o *inferOptions) openai(e env, url string) (inference.Describer, error) {
+	return inference.NewOpenAI(e.ctx, inference.OpenAIConfig{URL: url, Model: o.model, APIKey: o.apiKey})
 }
 
 // narrateOptions are the flags of the narration stage.
