@@ -18,6 +18,13 @@ type Describer interface {
 	Info() Info
 }
 
+// Runner is a describer with a lifecycle of its own, such as a model worker process. The
+// inference stage runs it alongside for as long as the stage runs, with the stage's bus
+// connection for status events; if Run returns an error, the stage stops and returns it.
+type Runner interface {
+	Run(ctx context.Context, conn *bus.Conn) error
+}
+
 // Info identifies a describer in every description it produces.
 type Info struct {
 	Backend string // "heuristic", "mlx", "openai"

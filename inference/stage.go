@@ -63,13 +63,32 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	}, nil
 }
 
-// Run describes frames until ctx ends.
+// Run describes frames until ctx ends. A describer that is a Runner runs alongside; if it
+// fails, Run stops and returns its error.
 func (s *Stage) Run(ctx context.Context) error {
 	defer s.frames.Close()
+	if r, ok := s.cfg.Describer.(Runner); ok {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		runErr := make(chan error, 1)
+		go func() {
+			runErr <- r.Run(ctx, s.conn)
+			cancel()
+		}()
+		s.loop(ctx)
+		cancel()
+		return <-runErr
+	}
+	s.loop(ctx)
+	return nil
+}
+
+// loop describes the newest frame whenever the describer is free, until ctx ends.
+func (s *Stage) loop(ctx context.Context) {
 	for {
 		f, err := s.frames.Next(ctx)
 		if err != nil {
-			return nil
+			return
 		}
 		s.describe(ctx, f)
 	}

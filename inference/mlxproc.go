@@ -1,0 +1,256 @@
+package inference
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+// procSpec says how to start a worker process.
+type procSpec struct {
+	python string
+	args   []string
+	env    []string // the full environment
+	log    *slog.Logger
+	// stderr, when set, receives the worker's stderr as is (setup shows download progress);
+	// otherwise each line is logged at debug level (known failures at warn).
+	stderr  io.Writer
+	garbage *bus.Counter // counts stdout lines that are not events
+}
+
+// workerProc is one running worker process: its events, its stdin writer and its exit.
+type workerProc struct {
+	cmd    *exec.Cmd
+	pid    int
+	events chan workerEvent // closed when stdout ends
+	exited chan struct{}    // closed once the process has been waited for
+	lines  chan []byte      // to the stdin writer
+	quit   chan struct{}    // closed by stop: nobody reads events any more
+	tail   *lineTail
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	exitErr error
+	stopped bool
+}
+
+// stderrTailLines is how many stderr lines are kept to explain a crash.
+const stderrTailLines = 20
+
+// startProc starts the worker in its own process group.
+func startProc(spec procSpec) (*workerProc, error) {
+	cmd := exec.Command(spec.python, spec.args...)
+	cmd.Env = spec.env
+	ownGroup(cmd)
+	cmd.WaitDelay = 2 * time.Second // never wait forever for a grandchild holding stderr
+	p := &workerProc{
+		cmd:    cmd,
+		events: make(chan workerEvent, 64),
+		exited: make(chan struct{}),
+		lines:  make(chan []byte, 4),
+		quit:   make(chan struct{}),
+		tail:   &lineTail{max: stderrTailLines},
+		log:    spec.log,
+	}
+	if spec.stderr != nil {
+		cmd.Stderr = io.MultiWriter(spec.stderr, &lineWriter{fn: p.tail.add})
+	} else {
+		cmd.Stderr = &lineWriter{fn: func(line string) {
+			p.tail.add(line)
+			if _, known := classifyFailure(line); known {
+				spec.log.Warn("worker: " + line)
+			} else {
+				spec.log.Debug("worker: " + line)
+			}
+		}}
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("worker stdin: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("worker stdout: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", spec.python, err)
+	}
+	p.pid = cmd.Process.Pid
+	go p.writeLines(stdin)
+	go func() {
+		p.readEvents(stdout, spec.garbage)
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.exitErr = err
+		p.mu.Unlock()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// writeLines writes queued request lines to stdin until the queue closes or a write fails.
+func (p *workerProc) writeLines(stdin io.WriteCloser) {
+	defer stdin.Close()
+	for line := range p.lines {
+		if _, err := stdin.Write(line); err != nil {
+			for range p.lines { // the process is gone; drain until stop closes the queue
+			}
+			return
+		}
+	}
+}
+
+// send queues a line for the worker's stdin; it never blocks on a stalled worker for longer
+// than the worker takes to die.
+func (p *workerProc) send(line []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return false
+	}
+	select {
+	case p.lines <- line:
+		return true
+	default:
+		return false
+	}
+}
+
+// readEvents turns stdout lines into events; other lines are counted and logged, not fatal.
+func (p *workerProc) readEvents(stdout io.Reader, garbage *bus.Counter) {
+	defer close(p.events)
+	r := bufio.NewReaderSize(stdout, 64<<10)
+	var long []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long)+len(chunk) <= maxEventLine {
+				long = append(long, chunk...)
+			} else {
+				long = append(long[:0], "<line longer than 1 MiB>"...)
+			}
+			continue
+		}
+		line := chunk
+		if long != nil {
+			line = append(long, chunk...)
+			long = nil
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			ev, perr := parseEvent(line)
+			if perr != nil {
+				garbage.Add(1)
+				p.log.Warn("worker wrote a line that is not a protocol event", "err", perr)
+			} else {
+				select {
+				case p.events <- ev:
+				case <-p.quit:
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// exitError is how the process ended, once exited is closed.
+func (p *workerProc) exitError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exitErr
+}
+
+// exitCode is the process's exit status, or -1 while it runs or when it was killed by a signal.
+func (p *workerProc) exitCode() int {
+	if p.cmd.ProcessState == nil {
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// stop asks the worker to shut down, waits up to grace, then kills its whole process group.
+// It returns once the process has been waited for.
+func (p *workerProc) stop(grace time.Duration) {
+	if grace > 0 {
+		p.send(controlLine("shutdown", ""))
+	}
+	p.mu.Lock()
+	if !p.stopped {
+		p.stopped = true
+		close(p.lines)
+		close(p.quit)
+	}
+	p.mu.Unlock()
+	if grace > 0 {
+		select {
+		case <-p.exited:
+		case <-time.After(grace):
+		}
+	}
+	// Kill the group even after a clean exit: it takes any children the worker left with it.
+	if err := killGroup(p.pid); err != nil {
+		p.log.Warn("kill worker process group", "pid", p.pid, "err", err)
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// lastWords is the worker's last stderr lines, joined, to explain a crash.
+func (p *workerProc) lastWords() string { return p.tail.String() }
+
+// lineTail keeps the last max lines written.
+type lineTail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (t *lineTail) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == t.max {
+		t.lines = t.lines[1:]
+	}
+	t.lines = append(t.lines, line)
+}
+
+func (t *lineTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, "\n")
+}
+
+// lineWriter calls fn with each complete line written to it (without the newline).
+type lineWriter struct {
+	fn  func(string)
+	buf []byte
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexAny(w.buf, "\r\n")
+		if i < 0 {
+			break
+		}
+		if line := strings.TrimSpace(string(w.buf[:i])); line != "" {
+			w.fn(line)
+		}
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > 64<<10 { // a line without end: log what there is
+		w.fn(string(w.buf))
+		w.buf = w.buf[:0]
+	}
+	return len(b), nil
+}
