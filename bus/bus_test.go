@@ -100,7 +100,7 @@ func TestListenOnPortInUseFailsNamingThePort(t *testing.T) {
 }
 
 func TestTCPClientsAndToken(t *testing.T) {
-	srv, err := bus.StartServer(bus.ServerConfig{Listen: "127.0.0.1:0", Token: "s3cret"})
+	srv, err := bus.StartServer(bus.ServerConfig{Listen: "127.0.0.1:0", Auth: bus.Auth{Token: "s3cret"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +111,11 @@ func TestTCPClientsAndToken(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if c, err := bus.Dial(ctx, url, "no-token", "", nil); err == nil {
+	if c, err := bus.Dial(ctx, url, "no-token", bus.Auth{}, nil); err == nil {
 		c.Close()
 		t.Fatal("Dial without the token succeeded")
 	}
-	c, err := bus.Dial(ctx, url, "with-token", "s3cret", nil)
+	c, err := bus.Dial(ctx, url, "with-token", bus.Auth{Token: "s3cret"}, nil)
 	if err != nil {
 		t.Fatalf("Dial with the token: %v", err)
 	}
@@ -133,7 +133,7 @@ func TestDialNothingSaysWhatToDo(t *testing.T) {
 	l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err := bus.Dial(ctx, "nats://"+addr, "x", "", nil)
+	_, err := bus.Dial(ctx, "nats://"+addr, "x", bus.Auth{}, nil)
 	if err == nil || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("Dial to a closed port: %v, want an error naming %s", err, addr)
 	}

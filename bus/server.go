@@ -24,8 +24,12 @@ type ServerConfig struct {
 	// Listen is HOST:PORT for TCP clients. Empty (the default) opens no port: clients in this
 	// process connect in-process. A HOST of "" or omitted means 127.0.0.1.
 	Listen string
-	// Token, when set, is required from every client (TCP and in-process). Default: none.
-	Token string
+	// Auth, when it names a token or a user, is required from every client (TCP and
+	// in-process). Default: none.
+	Auth Auth
+	// TLSCert and TLSKey, when set, make TCP clients use TLS with this certificate (PEM files).
+	// In-process clients need no TLS. Default: none.
+	TLSCert, TLSKey string
 	// ReadyTimeout bounds how long Start waits for the server. Default: 5s.
 	ReadyTimeout time.Duration
 	// Logger receives the server's logs. Default: slog.Default().
@@ -34,9 +38,30 @@ type ServerConfig struct {
 
 // Server is an embedded nats-server.
 type Server struct {
-	ns    *server.Server
-	token string
-	log   *slog.Logger
+	ns   *server.Server
+	auth Auth
+	log  *slog.Logger
+}
+
+// Auth is what a client presents to the bus: a token, or a user and password. CAFile, for
+// clients, names a PEM file of the authorities that signed the server's TLS certificate.
+type Auth struct {
+	Token, User, Password string
+	CAFile                string
+}
+
+func (a Auth) options() []nats.Option {
+	var opts []nats.Option
+	if a.Token != "" {
+		opts = append(opts, nats.Token(a.Token))
+	}
+	if a.User != "" {
+		opts = append(opts, nats.UserInfo(a.User, a.Password))
+	}
+	if a.CAFile != "" {
+		opts = append(opts, nats.RootCAs(a.CAFile))
+	}
+	return opts
 }
 
 // StartServer starts an embedded nats-server and waits until it accepts connections.
@@ -52,7 +77,22 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		ServerName:    "narrator",
 		NoSigs:        true,
 		MaxPayload:    MaxPayload,
-		Authorization: cfg.Token,
+		Authorization: cfg.Auth.Token,
+		Username:      cfg.Auth.User,
+		Password:      cfg.Auth.Password,
+	}
+	if cfg.Auth.Token != "" && cfg.Auth.User != "" {
+		return nil, errors.New("bus: use a token or a user and password, not both")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("bus: TLS needs both a certificate and a key file")
+	}
+	if cfg.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey})
+		if err != nil {
+			return nil, fmt.Errorf("bus TLS: %w", err)
+		}
+		opts.TLSConfig, opts.TLS = tc, true
 	}
 	if cfg.Listen == "" {
 		opts.DontListen = true
@@ -82,7 +122,7 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("nats-server not ready after %s (listen %q)", cfg.ReadyTimeout, cfg.Listen)
 	}
-	return &Server{ns: ns, token: cfg.Token, log: cfg.Logger}, nil
+	return &Server{ns: ns, auth: Auth{Token: cfg.Auth.Token, User: cfg.Auth.User, Password: cfg.Auth.Password}, log: cfg.Logger}, nil
 }
 
 // splitListen parses HOST:PORT, defaulting the host to loopback.
@@ -111,11 +151,7 @@ func (s *Server) ClientURL() string {
 
 // Connect opens an in-process client connection named name.
 func (s *Server) Connect(name string) (*Conn, error) {
-	opts := []nats.Option{nats.InProcessServer(s.ns)}
-	if s.token != "" {
-		opts = append(opts, nats.Token(s.token))
-	}
-	return connect("", name, s.log, opts...)
+	return connect("", name, s.log, append(s.auth.options(), nats.InProcessServer(s.ns))...)
 }
 
 // Shutdown stops the server and waits for it to finish.
@@ -124,15 +160,13 @@ func (s *Server) Shutdown() {
 	s.ns.WaitForShutdown()
 }
 
-// Dial connects to an existing NATS server at url. token may be empty.
-func Dial(ctx context.Context, url, name, token string, log *slog.Logger) (*Conn, error) {
+// Dial connects to an existing NATS server at url (several may be given, comma-separated),
+// presenting auth. After the first connection it reconnects forever if the server goes away.
+func Dial(ctx context.Context, url, name string, auth Auth, log *slog.Logger) (*Conn, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	opts := []nats.Option{nats.RetryOnFailedConnect(false)}
-	if token != "" {
-		opts = append(opts, nats.Token(token))
-	}
+	opts := append(auth.options(), nats.RetryOnFailedConnect(false), nats.ReconnectWait(500*time.Millisecond))
 	if deadline, ok := ctx.Deadline(); ok {
 		opts = append(opts, nats.Timeout(time.Until(deadline)))
 	}

@@ -11,11 +11,12 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 )
 
-// busOptions are the flags that choose the bus.
+// busOptions are the flags that choose the bus and secure it.
 type busOptions struct {
-	natsURL string
-	listen  string
-	token   string
+	natsURL         string
+	listen          string
+	auth            bus.Auth
+	tlsCert, tlsKey string
 }
 
 // register adds the bus flags; embedded says whether the command can embed a server.
@@ -26,7 +27,14 @@ func (o *busOptions) register(fs *flag.FlagSet, embedded bool) {
 	} else {
 		fs.StringVar(&o.natsURL, "nats", "nats://127.0.0.1:4222", "the NATS server to use")
 	}
-	fs.StringVar(&o.token, "token", envOr("NARRATOR_NATS_TOKEN", ""), "token clients must present (env NARRATOR_NATS_TOKEN)")
+	fs.StringVar(&o.auth.Token, "token", envOr("NARRATOR_NATS_TOKEN", ""), "token clients must present (env NARRATOR_NATS_TOKEN)")
+	fs.StringVar(&o.auth.User, "user", envOr("NARRATOR_NATS_USER", ""), "user name clients must present, with --password (env NARRATOR_NATS_USER)")
+	fs.StringVar(&o.auth.Password, "password", envOr("NARRATOR_NATS_PASSWORD", ""), "password for --user (env NARRATOR_NATS_PASSWORD)")
+	if embedded {
+		fs.StringVar(&o.tlsCert, "tls-cert", envOr("NARRATOR_NATS_TLS_CERT", ""), "with --listen: TLS certificate (PEM) TCP clients must use (env NARRATOR_NATS_TLS_CERT)")
+		fs.StringVar(&o.tlsKey, "tls-key", envOr("NARRATOR_NATS_TLS_KEY", ""), "with --listen: the certificate's key (PEM) (env NARRATOR_NATS_TLS_KEY)")
+	}
+	fs.StringVar(&o.auth.CAFile, "tls-ca", envOr("NARRATOR_NATS_TLS_CA", ""), "with --nats: PEM file of the authority that signed the server's certificate (env NARRATOR_NATS_TLS_CA)")
 }
 
 // busHandle is an open bus: an embedded server or a remote URL, plus the connections made to it.
@@ -49,15 +57,18 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 		log.Info("bus: using the NATS server at " + o.natsURL)
 		return b, nil
 	}
-	srv, err := bus.StartServer(bus.ServerConfig{Listen: o.listen, Token: o.token, Logger: log})
+	if o.listen == "" && (o.tlsCert != "" || o.tlsKey != "") {
+		return nil, fmt.Errorf("--tls-cert and --tls-key secure a --listen address: add --listen HOST:PORT")
+	}
+	srv, err := bus.StartServer(bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	b.srv = srv
 	if url := srv.ClientURL(); url != "" {
 		log.Info("bus: embedded NATS server listening at " + url)
-		if host, _, _ := net.SplitHostPort(o.listen); host != "" && !isLoopback(host) && o.token == "" {
-			log.Warn("bus: listening beyond loopback without --token: anyone who can reach " + url + " can read the camera's frames")
+		if host, _, _ := net.SplitHostPort(o.listen); host != "" && !isLoopback(host) && o.auth.Token == "" && o.auth.User == "" {
+			log.Warn("bus: listening beyond loopback without --token or --user: anyone who can reach " + url + " can read the camera's frames")
 		}
 	} else {
 		log.Info("bus: embedded NATS server, in-process only (add --listen 127.0.0.1:4222 to let other programs subscribe)")
@@ -80,7 +91,7 @@ func (b *busHandle) connect(name string) (*bus.Conn, error) {
 	if b.srv != nil {
 		c, err = b.srv.Connect(name)
 	} else {
-		c, err = bus.Dial(b.ctx, b.opts.natsURL, name, b.opts.token, b.log)
+		c, err = bus.Dial(b.ctx, b.opts.natsURL, name, b.opts.auth, b.log)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bus connection %s: %w", name, err)

@@ -134,7 +134,8 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 		}
 		stages = append(stages, s...)
 	}
-	st, err := statsStage(e, "narrator "+p.name)
+	host, _ := os.Hostname()
+	st, err := statsStage(e, fmt.Sprintf("narrator %s (pid %d on %s)", p.name, os.Getpid(), host))
 	if err != nil {
 		closeStages(stages)
 		return err
