@@ -4,4 +4,4 @@ package capture
 
 import _ "github.com/pion/mediadevices/pkg/driver/camera" // V4L2 on Linux, AVFoundation on macOS
 
-const noCameraHint = "none was detected; on macOS grant camera access to your terminal in System Settings › Privacy & Security › Camera"
+const noCameraHint = "none was detected; " + cameraHelp

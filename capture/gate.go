@@ -6,42 +6,93 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 )
 
+// Gate defaults.
+const (
+	DefaultThreshold       = 10
+	DefaultLumaThreshold   = 24
+	DefaultChromaThreshold = 12
+	DefaultCellDelta       = 24
+	DefaultCellCount       = 3
+)
+
 // Gate decides which frames are worth sending: the first, every real scene change, and an
-// unchanged scene again after the heartbeat. It is not safe for concurrent use.
+// unchanged scene again after the heartbeat. A frame is a scene change when any of these holds
+// against the reference (the last frame accepted):
+//   - its dHash differs in at least Threshold bits (the picture's structure changed);
+//   - its mean luma moved by at least LumaThreshold (the lights went off or on);
+//   - its mean chroma moved by at least ChromaThreshold (the scene was recoloured);
+//   - at least CellCount of its 72 cells moved by CellDelta levels more than the whole frame
+//     did (something appeared in one place; a flicker of the whole frame moves no cell).
+//
+// Sensor noise moves none of these: each is a mean over many samples.
+// It is not safe for concurrent use.
 type Gate struct {
 	// Threshold is the hash distance (of 64 bits) that counts as a scene change. Default: 10.
 	Threshold int
 	// LumaThreshold is the change of mean luma (0-255) that counts as a scene change. Default: 24.
 	LumaThreshold int
-	// Heartbeat re-sends an unchanged scene after this long; 0 never does. Default set by the stage.
+	// ChromaThreshold is the change of mean Cb plus mean Cr that counts as a scene change. Default: 12.
+	ChromaThreshold int
+	// CellDelta is how far (0-255) a cell's mean luma must move to count as changed. Default: 24.
+	CellDelta int
+	// CellCount is how many changed cells count as a scene change. Default: 3.
+	CellCount int
+	// Heartbeat re-sends an unchanged scene after this long; 0 never does.
 	Heartbeat time.Duration
 
-	last     Signature
-	lastSent time.Time
-	started  bool
+	ref      Signature // the last frame accepted
+	refAt    time.Time // when it was accepted
+	sent     Signature // the last frame published, what Revert goes back to
+	sentAt   time.Time
+	started  bool // a frame was accepted
+	anySent  bool // a frame was published
+	defaults bool
 }
 
-// Check compares sig with the last frame sent and says whether to send this one, why, and the
-// hash distance. A frame that is sent becomes the new reference.
+func (g *Gate) fillDefaults() {
+	if g.defaults {
+		return
+	}
+	g.defaults = true
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&g.Threshold, DefaultThreshold)
+	def(&g.LumaThreshold, DefaultLumaThreshold)
+	def(&g.ChromaThreshold, DefaultChromaThreshold)
+	def(&g.CellDelta, DefaultCellDelta)
+	def(&g.CellCount, DefaultCellCount)
+}
+
+// Check compares sig with the reference and says whether to send this frame, why, and the hash
+// distance. A frame that is to be sent becomes the new reference.
 func (g *Gate) Check(sig Signature, now time.Time) (send bool, reason string, distance int) {
-	threshold, lumaThreshold := g.Threshold, g.LumaThreshold
-	if threshold <= 0 {
-		threshold = 10
-	}
-	if lumaThreshold <= 0 {
-		lumaThreshold = 24
-	}
-	distance = sig.Distance(g.last)
+	g.fillDefaults()
+	distance = sig.Distance(g.ref)
 	switch {
 	case !g.started:
-		reason = bus.FrameFirst
-	case distance >= threshold || sig.LumaDelta(g.last) >= lumaThreshold:
+		reason, distance = bus.FrameFirst, 0
+	case distance >= g.Threshold || sig.LumaDelta(g.ref) >= g.LumaThreshold ||
+		sig.ChromaDelta(g.ref) >= g.ChromaThreshold || sig.CellsChanged(g.ref, g.CellDelta) >= g.CellCount:
 		reason = bus.FrameChanged
-	case g.Heartbeat > 0 && now.Sub(g.lastSent) >= g.Heartbeat:
+	case g.Heartbeat > 0 && now.Sub(g.refAt) >= g.Heartbeat:
 		reason = bus.FrameHeartbeat
 	default:
 		return false, "", distance
 	}
-	g.started, g.last, g.lastSent = true, sig, now
+	g.started, g.ref, g.refAt = true, sig, now
 	return true, reason, distance
+}
+
+// Sent records that the frame with sig was published at now.
+func (g *Gate) Sent(sig Signature, now time.Time) {
+	g.sent, g.sentAt, g.anySent = sig, now, true
+}
+
+// Revert makes the last frame published the reference again, after an accepted frame was
+// dropped unsent (it went stale), so the scene it showed is sent when seen next.
+func (g *Gate) Revert() {
+	g.started, g.ref, g.refAt = g.anySent, g.sent, g.sentAt
 }

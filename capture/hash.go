@@ -2,99 +2,175 @@ package capture
 
 import (
 	"image"
+	"image/color"
 	"math/bits"
 )
 
-// Signature is a frame's perceptual fingerprint: a 64-bit difference hash (dHash) of the luma
-// plane, which ignores noise and overall brightness, plus the mean luma, which catches what
-// dHash by design cannot (the lights going off).
+// Signature is a frame's perceptual fingerprint, computed from a sparse grid of samples:
+//   - Hash, a 64-bit difference hash (dHash) of the luma plane: insensitive to noise and to
+//     the overall brightness, it changes when the picture's structure does;
+//   - Luma, the mean luma, which catches what dHash by design cannot (the lights going off);
+//   - Cb and Cr, the mean chroma, which catch a recoloured scene of the same brightness;
+//   - Cells, the mean luma of each of the 9×8 cells the hash compares, which catch a small
+//     object appearing even where it flips too few hash bits.
+//
+// A Signature is a value (no pointers), so computing and comparing one never allocates.
 type Signature struct {
-	Hash uint64 // dHash: bit (row*8+col) is set when cell col is brighter than cell col+1
-	Luma uint8  // mean luma, 0-255
+	Hash   uint64           // dHash: bit (row*8+col) is set when cell col is brighter than cell col+1
+	Luma   uint8            // mean luma, 0-255
+	Cb, Cr uint8            // mean chroma, 128 for grey images
+	Cells  [cellCount]uint8 // mean luma of each cell, row by row
 }
+
+const (
+	hashRows  = 8
+	hashCols  = 9 // one more than the bits per row: each bit compares neighbouring cells
+	cellCount = hashRows * hashCols
+)
 
 // hashDeadZone is how much brighter (in mean luma levels) a cell must be than its right
 // neighbour to set its bit; it keeps flat areas from flipping bits on sensor noise.
 const hashDeadZone = 3
 
-// samplesPerCell is the side of the grid of luma samples averaged per hash cell. Sampling keeps
-// the cost independent of resolution (about 4,600 reads per frame).
+// samplesPerCell is the side of the grid of luma samples averaged per cell. Sampling keeps the
+// cost independent of resolution: 72 cells × 64 samples = 4,608 reads per frame.
 const samplesPerCell = 8
+
+// chromaSamples is the side of the grid of chroma samples averaged for Cb and Cr.
+const chromaSamples = 16
 
 // Distance is how many hash bits differ between two signatures.
 func (s Signature) Distance(o Signature) int { return bits.OnesCount64(s.Hash ^ o.Hash) }
 
 // LumaDelta is the absolute difference of the mean lumas.
-func (s Signature) LumaDelta(o Signature) int {
-	d := int(s.Luma) - int(o.Luma)
-	if d < 0 {
-		return -d
+func (s Signature) LumaDelta(o Signature) int { return absDiff(s.Luma, o.Luma) }
+
+// ChromaDelta is the sum of the absolute differences of the mean chromas.
+func (s Signature) ChromaDelta(o Signature) int { return absDiff(s.Cb, o.Cb) + absDiff(s.Cr, o.Cr) }
+
+// CellsChanged counts the cells whose mean luma moved by at least minDelta levels more than the
+// whole frame's did, so a flicker of the overall brightness changes no cell.
+func (s Signature) CellsChanged(o Signature, minDelta int) int {
+	shift := int(s.Luma) - int(o.Luma)
+	n := 0
+	for i := range s.Cells {
+		d := int(s.Cells[i]) - int(o.Cells[i]) - shift
+		if d >= minDelta || -d >= minDelta {
+			n++
+		}
 	}
-	return d
+	return n
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
 }
 
 // Sign computes the signature of img. *image.YCbCr and *image.Gray are read straight from their
-// luma plane without allocating; other types go through the slower generic path.
+// planes without converting or allocating; other types go through the slower generic path. An
+// image whose planes are shorter than its bounds need (a malformed image) or that has no pixels
+// gets the zero Signature.
 func Sign(img image.Image) Signature {
-	var pix []uint8
-	var stride int
+	if CheckImage(img) != nil {
+		return Signature{}
+	}
 	r := img.Bounds()
 	switch m := img.(type) {
 	case *image.YCbCr:
-		pix, stride = m.Y[m.YOffset(r.Min.X, r.Min.Y):], m.YStride
+		s := signPlane(m.Y[m.YOffset(r.Min.X, r.Min.Y):], m.YStride, r.Dx(), r.Dy())
+		s.Cb, s.Cr = meanChroma(m)
+		return s
 	case *image.Gray:
-		pix, stride = m.Pix[m.PixOffset(r.Min.X, r.Min.Y):], m.Stride
-	default:
-		return signGeneric(img)
+		s := signPlane(m.Pix[m.PixOffset(r.Min.X, r.Min.Y):], m.Stride, r.Dx(), r.Dy())
+		s.Cb, s.Cr = 128, 128
+		return s
 	}
-	return signLuma(func(x, y int) uint8 { return pix[y*stride+x] }, r.Dx(), r.Dy())
+	return signGeneric(img)
 }
 
+// signGeneric converts img to grey and YCbCr means pixel by pixel, for image types without a
+// luma plane. It allocates and is much slower; sources in this package never need it.
 func signGeneric(img image.Image) Signature {
 	r := img.Bounds()
-	return signLuma(func(x, y int) uint8 {
-		cr, cg, cb, _ := img.At(r.Min.X+x, r.Min.Y+y).RGBA()
-		return uint8((19595*cr + 38470*cg + 7471*cb + 1<<15) >> 24)
-	}, r.Dx(), r.Dy())
+	g := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
+	var sumCb, sumCr, n int
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			cr, cg, cb, _ := img.At(r.Min.X+x, r.Min.Y+y).RGBA()
+			yy, u, v := color.RGBToYCbCr(uint8(cr>>8), uint8(cg>>8), uint8(cb>>8))
+			g.Pix[y*g.Stride+x] = yy
+			sumCb += int(u)
+			sumCr += int(v)
+			n++
+		}
+	}
+	s := signPlane(g.Pix, g.Stride, r.Dx(), r.Dy())
+	s.Cb, s.Cr = uint8(sumCb/n), uint8(sumCr/n)
+	return s
 }
 
-// signLuma computes a 9×8 grid of sampled mean lumas over a w×h image and hashes it.
-func signLuma(at func(x, y int) uint8, w, h int) Signature {
-	if w <= 0 || h <= 0 {
-		return Signature{}
+// signPlane computes the 9×8 grid of sampled mean lumas over a w×h plane and hashes it. The
+// caller guarantees the plane holds (h-1)*stride+w bytes and that w, h > 0.
+func signPlane(pix []uint8, stride, w, h int) Signature {
+	// Sample columns, cell by cell: xs[col*samplesPerCell+i].
+	var xs [hashCols * samplesPerCell]int
+	for col := range hashCols {
+		x0, x1 := col*w/hashCols, (col+1)*w/hashCols
+		for i := range samplesPerCell {
+			xs[col*samplesPerCell+i] = min(w-1, x0+(x1-x0)*(2*i+1)/(2*samplesPerCell))
+		}
 	}
-	var cells [8][9]int
+	var sums [cellCount]int
+	for row := range hashRows {
+		y0, y1 := row*h/hashRows, (row+1)*h/hashRows
+		cells := sums[row*hashCols : (row+1)*hashCols]
+		for j := range samplesPerCell {
+			y := min(h-1, y0+(y1-y0)*(2*j+1)/(2*samplesPerCell))
+			line := pix[y*stride : y*stride+w]
+			for col := range hashCols {
+				sum := 0
+				for _, x := range xs[col*samplesPerCell : (col+1)*samplesPerCell] {
+					sum += int(line[x])
+				}
+				cells[col] += sum
+			}
+		}
+	}
+	var s Signature
 	total := 0
-	for row := 0; row < 8; row++ {
-		y0, y1 := row*h/8, (row+1)*h/8
-		for col := 0; col < 9; col++ {
-			x0, x1 := col*w/9, (col+1)*w/9
-			sum, n := 0, 0
-			for sy := 0; sy < samplesPerCell; sy++ {
-				y := y0 + (y1-y0)*(2*sy+1)/(2*samplesPerCell)
-				if y >= h {
-					y = h - 1
-				}
-				for sx := 0; sx < samplesPerCell; sx++ {
-					x := x0 + (x1-x0)*(2*sx+1)/(2*samplesPerCell)
-					if x >= w {
-						x = w - 1
-					}
-					sum += int(at(x, y))
-					n++
-				}
-			}
-			cells[row][col] = sum / n
-			total += cells[row][col]
-		}
+	for i, sum := range sums {
+		m := sum / (samplesPerCell * samplesPerCell)
+		s.Cells[i] = uint8(m)
+		total += m
 	}
-	var hash uint64
-	for row := 0; row < 8; row++ {
-		for col := 0; col < 8; col++ {
-			if cells[row][col] > cells[row][col+1]+hashDeadZone {
-				hash |= 1 << (row*8 + col)
+	for row := range hashRows {
+		for col := range hashRows {
+			if int(s.Cells[row*hashCols+col]) > int(s.Cells[row*hashCols+col+1])+hashDeadZone {
+				s.Hash |= 1 << (row*8 + col)
 			}
 		}
 	}
-	return Signature{Hash: hash, Luma: uint8(total / 72)}
+	s.Luma = uint8(total / cellCount)
+	return s
+}
+
+// meanChroma samples the chroma planes of m on a grid and returns their means.
+func meanChroma(m *image.YCbCr) (cb, cr uint8) {
+	r := m.Bounds()
+	w, h := r.Dx(), r.Dy()
+	sumCb, sumCr := 0, 0
+	for j := range chromaSamples {
+		y := r.Min.Y + h*(2*j+1)/(2*chromaSamples)
+		for i := range chromaSamples {
+			x := r.Min.X + w*(2*i+1)/(2*chromaSamples)
+			o := m.COffset(x, y)
+			sumCb += int(m.Cb[o])
+			sumCr += int(m.Cr[o])
+		}
+	}
+	const n = chromaSamples * chromaSamples
+	return uint8(sumCb / n), uint8(sumCr / n)
 }

@@ -3,9 +3,12 @@ package capture
 import (
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pion/mediadevices/pkg/driver"
 	_ "github.com/pion/mediadevices/pkg/driver/videotest" // the test-pattern "camera"
@@ -94,25 +97,29 @@ func openTestPattern(cfg SourceConfig) (Source, error) {
 
 // driverSource reads frames from a pion/mediadevices driver.
 type driverSource struct {
-	d      driver.Driver
-	r      video.Reader
-	desc   string
-	closed bool
+	d     driver.Driver
+	r     video.Reader
+	desc  string
+	once  sync.Once
+	err   error
+	alive atomic.Bool
 }
 
 func openDriver(d driver.Driver, desc string, cfg SourceConfig) (*driverSource, error) {
 	if d.Status() != driver.StateOpened {
 		if err := d.Open(); err != nil {
-			return nil, fmt.Errorf("open %s: %w", desc, err)
+			return nil, fmt.Errorf("open %s: %w (%s)", desc, err, cameraHelp)
 		}
 	}
 	p := bestProperty(d.Properties(), cfg)
 	r, err := d.(driver.VideoRecorder).VideoRecord(p)
 	if err != nil {
 		d.Close()
-		return nil, fmt.Errorf("start %s at %dx%d: %w", desc, p.Width, p.Height, err)
+		return nil, fmt.Errorf("start %s at %dx%d: %w (%s)", desc, p.Width, p.Height, err, cameraHelp)
 	}
-	return &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height)}, nil
+	s := &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height)}
+	s.alive.Store(true)
+	return s, nil
 }
 
 // bestProperty picks the advertised mode closest to the requested size, preferring the
@@ -132,14 +139,22 @@ func bestProperty(props []prop.Media, cfg SourceConfig) prop.Media {
 	return best
 }
 
-func (s *driverSource) Read() (image.Image, func(), error) { return s.r.Read() }
-
-func (s *driverSource) Close() error {
-	if s.closed {
-		return nil
+// Read returns the driver's next frame; after Close it returns io.EOF.
+func (s *driverSource) Read() (image.Image, func(), error) {
+	img, release, err := s.r.Read()
+	if err != nil && !s.alive.Load() {
+		return nil, func() {}, io.EOF
 	}
-	s.closed = true
-	return s.d.Close()
+	return img, release, err
+}
+
+// Close closes the driver, once.
+func (s *driverSource) Close() error {
+	s.once.Do(func() {
+		s.alive.Store(false)
+		s.err = s.d.Close()
+	})
+	return s.err
 }
 
 func (s *driverSource) Describe() string { return s.desc }

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -10,45 +9,57 @@ import (
 	"golang.org/x/image/draw"
 )
 
-// ErrEmptyImage is returned for an image with no pixels.
-var ErrEmptyImage = errors.New("image has no pixels")
-
-// Prepared is a frame ready for the bus.
+// Prepared is a frame ready for the bus. Its JPEG is only valid until the next prepare call
+// on the same preparer.
 type Prepared struct {
 	JPEG          []byte
 	Width, Height int
 }
 
 // Prepare scales img so its long edge is at most maxEdge (0: no limit) and encodes it as JPEG at
-// quality (1-100), lowering the quality until it fits in maxBytes.
+// quality (1-100), lowering the quality until it fits in maxBytes (0: no limit). A malformed
+// image is an error (ErrEmptyImage, ErrBadImage), never a panic.
 func Prepare(img image.Image, maxEdge, quality, maxBytes int) (Prepared, error) {
+	var p preparer
+	out, err := p.prepare(img, maxEdge, quality, maxBytes)
+	out.JPEG = bytes.Clone(out.JPEG)
+	return out, err
+}
+
+// preparer reuses its scaling and encoding buffers from one frame to the next. It is not safe
+// for concurrent use.
+type preparer struct {
+	scaled *image.RGBA
+	buf    bytes.Buffer
+}
+
+func (p *preparer) prepare(img image.Image, maxEdge, quality, maxBytes int) (Prepared, error) {
+	if err := CheckImage(img); err != nil {
+		return Prepared{}, err
+	}
+	quality = min(100, max(1, quality))
 	r := img.Bounds()
-	if r.Dx() <= 0 || r.Dy() <= 0 {
-		return Prepared{}, ErrEmptyImage
-	}
 	if w, h := scaledSize(r.Dx(), r.Dy(), maxEdge); w != r.Dx() || h != r.Dy() {
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, r, draw.Src, nil)
-		img = dst
-	}
-	var buf bytes.Buffer
-	for q := quality; ; q -= 15 {
-		if q < 5 {
-			q = 5
+		if p.scaled == nil || p.scaled.Rect.Dx() != w || p.scaled.Rect.Dy() != h {
+			p.scaled = image.NewRGBA(image.Rect(0, 0, w, h))
 		}
-		buf.Reset()
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+		draw.ApproxBiLinear.Scale(p.scaled, p.scaled.Rect, img, r, draw.Src, nil)
+		img = p.scaled
+	}
+	for q := quality; ; q = max(5, q-15) {
+		p.buf.Reset()
+		if err := jpeg.Encode(&p.buf, img, &jpeg.Options{Quality: q}); err != nil {
 			return Prepared{}, fmt.Errorf("encode JPEG: %w", err)
 		}
-		if buf.Len() <= maxBytes || maxBytes <= 0 {
+		if maxBytes <= 0 || p.buf.Len() <= maxBytes {
 			break
 		}
 		if q == 5 {
-			return Prepared{}, fmt.Errorf("JPEG of %d bytes at the lowest quality exceeds %d bytes: lower --max-edge", buf.Len(), maxBytes)
+			return Prepared{}, fmt.Errorf("JPEG of %d bytes at the lowest quality exceeds %d bytes: lower --max-edge", p.buf.Len(), maxBytes)
 		}
 	}
 	b := img.Bounds()
-	return Prepared{JPEG: buf.Bytes(), Width: b.Dx(), Height: b.Dy()}, nil
+	return Prepared{JPEG: p.buf.Bytes(), Width: b.Dx(), Height: b.Dy()}, nil
 }
 
 // scaledSize fits w×h inside maxEdge on its long edge, keeping the aspect ratio.

@@ -1,17 +1,22 @@
 package capture
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"strings"
+	"time"
 )
 
 // Source delivers frames, one Read at a time, from a single goroutine.
 type Source interface {
-	// Read blocks until the next frame. The image is valid until release is called.
+	// Read blocks until the next frame. The image is valid until release is called. It
+	// returns io.EOF when the source ended normally (a file played to its end).
 	Read() (img image.Image, release func(), err error)
-	// Close stops the source; a blocked Read returns io.EOF or an error.
+	// Close stops the source; a blocked Read returns io.EOF or an error. It may be called
+	// from another goroutine while Read blocks, and more than once.
 	Close() error
 	// Describe says what the source is, for logs and announcements.
 	Describe() string
@@ -20,30 +25,59 @@ type Source interface {
 // ErrNoCamera is returned when a camera is asked for and none is found.
 var ErrNoCamera = errors.New("no camera found")
 
+// ErrUnknownSource is returned for a --source value of no known form.
+var ErrUnknownSource = errors.New("unknown source")
+
 // SourceConfig is what every source is asked for.
 type SourceConfig struct {
-	// Width and Height are the requested capture size. Default: 1280×720.
+	// Width and Height are the requested capture size; ffmpeg sources are scaled down to fit
+	// inside it, never up. Default: 1280×720.
 	Width, Height int
-	// FPS is the requested frame rate. Default: 15.
+	// FPS is the requested frame rate; ffmpeg sources deliver at most this many. Default: 15.
 	FPS float64
+	// Loop restarts file: and dir: sources at their end instead of ending. Default: false.
+	Loop bool
+	// SlideDuration is how long a dir: source shows each image. Default: 5s.
+	SlideDuration time.Duration
+	// FFmpeg is the ffmpeg binary, a name looked up in PATH or a path. Default: "ffmpeg".
+	FFmpeg string
+	// StallTimeout is how long an ffmpeg source may go without a frame before it is killed
+	// and counted as failed. Default: 10s.
+	StallTimeout time.Duration
+	// Logger is where sources log what they skip. Default: slog.Default().
+	Logger *slog.Logger
 }
 
 func (c SourceConfig) withDefaults() SourceConfig {
 	if c.Width <= 0 || c.Height <= 0 {
 		c.Width, c.Height = 1280, 720
 	}
+	c.Width, c.Height = max(2, c.Width), max(2, c.Height)
 	if c.FPS <= 0 {
 		c.FPS = 15
+	}
+	if c.SlideDuration <= 0 {
+		c.SlideDuration = 5 * time.Second
+	}
+	if c.FFmpeg == "" {
+		c.FFmpeg = "ffmpeg"
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	return c
 }
 
 // SourceForms lists the --source forms, for help and errors.
-const SourceForms = "auto, test, demo, camera, camera:INDEX, camera:NAME"
+const SourceForms = "auto, demo, test, camera, camera:INDEX, camera:NAME, file:PATH, dir:PATH, rtsp://…, http(s)://…"
 
-// Open opens the source named by spec (see SourceForms). For "auto" it returns the first
-// camera, or the demo scene when there is none, and says which in the returned note.
-func Open(spec string, cfg SourceConfig) (src Source, note string, err error) {
+// Open opens the source named by spec (see SourceForms), giving up when ctx ends. For "auto"
+// it returns the first camera, or the demo scene when there is none, and says which in the
+// returned note. An unknown spec is ErrUnknownSource, with the valid forms and the cameras found.
+func Open(ctx context.Context, spec string, cfg SourceConfig) (src Source, note string, err error) {
 	cfg = cfg.withDefaults()
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
@@ -64,6 +98,30 @@ func Open(spec string, cfg SourceConfig) (src Source, note string, err error) {
 	case "camera":
 		src, err := openCamera(arg, cfg)
 		return src, "", err
+	case "file":
+		src, err := openFile(ctx, arg, cfg)
+		return src, "", err
+	case "dir":
+		src, err := openDir(ctx, arg, cfg)
+		return src, "", err
+	case "rtsp", "rtsps", "http", "https":
+		if !strings.HasPrefix(arg, "//") {
+			break
+		}
+		src, err := openStream(ctx, spec, cfg)
+		return src, "", err
 	}
-	return nil, "", fmt.Errorf("unknown source %q: valid forms are %s; cameras found: %s", spec, SourceForms, cameraList())
+	return nil, "", fmt.Errorf("%w %q: valid forms are %s; cameras found: %s", ErrUnknownSource, spec, SourceForms, cameraList())
+}
+
+// Reopener returns the function the capture stage calls to reopen the source named by spec
+// after it failed. "auto" reopens the first camera (the demo it may fall back to never fails).
+func Reopener(spec string, cfg SourceConfig) func(ctx context.Context) (Source, error) {
+	if spec == "auto" || spec == "" {
+		spec = "camera"
+	}
+	return func(ctx context.Context) (Source, error) {
+		src, _, err := Open(ctx, spec, cfg)
+		return src, err
+	}
 }

@@ -1,15 +1,17 @@
 // Package capture reads frames from cameras and other sources, drops the ones that show nothing
-// new (perceptual-hash dedup with a heartbeat), scales and JPEG-encodes the rest, and publishes
-// them on the bus.
+// new (perceptual-hash dedup with a heartbeat), keeps only the newest of the rest (a latest-wins
+// sampler with a minimum interval and a maximum age), scales and JPEG-encodes them, and
+// publishes them on the bus. Sources that fail are reopened with capped backoff, and their
+// going down and coming back are published as events.
 package capture
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -21,6 +23,9 @@ type Config struct {
 	Camera string
 	// Source delivers the frames. Required. The stage closes it when Run returns.
 	Source Source
+	// Reopen opens the source again after it failed. Default: nil, a failed source ends Run
+	// with its error.
+	Reopen func(ctx context.Context) (Source, error)
 	// MaxEdge bounds the long edge of published frames, in pixels. Default: 1024 (FastVLM's input).
 	MaxEdge int
 	// JPEGQuality is the JPEG quality, 1-100. Default: 80.
@@ -29,6 +34,17 @@ type Config struct {
 	Threshold int
 	// Heartbeat re-sends an unchanged scene this often. Zero: never (the CLI default is 10s).
 	Heartbeat time.Duration
+	// MinInterval is the least time between two published frames; newer frames replace the
+	// one waiting meanwhile. Zero: no minimum (the CLI default is 500ms).
+	MinInterval time.Duration
+	// MaxAge drops a frame that waited longer than this since the source delivered it. Zero:
+	// no limit (the CLI default is 2s).
+	MaxAge time.Duration
+	// Backoff is the first wait before reopening a failed source; it doubles on each failure
+	// up to MaxBackoff. Default: 500ms.
+	Backoff time.Duration
+	// MaxBackoff caps the wait between reopen attempts. Default: 10s.
+	MaxBackoff time.Duration
 	// Counters receives the stage's counts. Default: a private set.
 	Counters *bus.Counters
 	// Logger is where the stage logs. Default: slog.Default().
@@ -37,14 +53,16 @@ type Config struct {
 
 // Stage publishes a source's new scenes as frames.
 type Stage struct {
-	cfg       Config
-	conn      *bus.Conn
-	gate      Gate
-	seq       uint64
-	read      *bus.Counter
-	unchanged *bus.Counter
-	sent      *bus.Counter
-	failed    *bus.Counter
+	cfg      Config
+	conn     *bus.Conn
+	sampler  *sampler
+	preparer preparer
+	seq      uint64
+	read     *bus.Counter
+	sent     *bus.Counter
+	failed   *bus.Counter
+	bad      *bus.Counter
+	restarts *bus.Counter
 }
 
 // New validates cfg and returns a stage publishing on conn.
@@ -64,6 +82,15 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.JPEGQuality <= 0 || cfg.JPEGQuality > 100 {
 		cfg.JPEGQuality = 80
 	}
+	if cfg.MinInterval < 0 || cfg.MaxAge < 0 || cfg.Heartbeat < 0 {
+		return nil, fmt.Errorf("capture: negative interval (min interval %s, max age %s, heartbeat %s)", cfg.MinInterval, cfg.MaxAge, cfg.Heartbeat)
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.Backoff {
+		cfg.MaxBackoff = max(cfg.Backoff, 10*time.Second)
+	}
 	if cfg.Counters == nil {
 		cfg.Counters = bus.NewCounters()
 	}
@@ -73,59 +100,204 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	cfg.Logger = cfg.Logger.With("stage", "capture", "camera", cfg.Camera)
 	c := cfg.Counters
 	return &Stage{
-		cfg:       cfg,
-		conn:      conn,
-		gate:      Gate{Threshold: cfg.Threshold, Heartbeat: cfg.Heartbeat},
-		read:      c.Counter("capture.frames_read"),
-		unchanged: c.Counter("capture.frames_unchanged"),
-		sent:      c.Counter("capture.frames_sent"),
-		failed:    c.Counter("capture.frames_failed"),
+		cfg:      cfg,
+		conn:     conn,
+		sampler:  newSampler(Gate{Threshold: cfg.Threshold, Heartbeat: cfg.Heartbeat}, cfg.MinInterval, cfg.MaxAge, c),
+		read:     c.Counter("capture.frames_read"),
+		sent:     c.Counter("capture.frames_sent"),
+		failed:   c.Counter("capture.frames.failed"),
+		bad:      c.Counter("capture.frames.invalid"),
+		restarts: c.Counter("capture.source_restarts"),
 	}, nil
 }
 
-// Run reads and publishes frames until ctx ends or the source ends, then closes the source.
+// Run reads frames until ctx ends or the source ends (io.EOF: a file played to its end), then
+// publishes the frame still waiting, closes the source and returns once every goroutine it
+// started has exited. A source that fails is reopened with Reopen, waiting Backoff, doubling up
+// to MaxBackoff; without Reopen, Run returns the failure.
 func (s *Stage) Run(ctx context.Context) error {
-	defer s.cfg.Source.Close()
-	s.cfg.Logger.Info("capturing", "source", s.cfg.Source.Describe())
-	for ctx.Err() == nil {
-		img, release, err := s.cfg.Source.Read()
-		if errors.Is(err, io.EOF) {
+	senderCtx, stopSender := context.WithCancel(ctx)
+	defer stopSender()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sendLoop(senderCtx)
+	}()
+	err := s.readLoop(ctx)
+	s.sampler.finish()
+	if err != nil {
+		stopSender()
+	}
+	wg.Wait()
+	return err
+}
+
+// readLoop reads the source, reopening it when it fails, until ctx ends or it ends.
+func (s *Stage) readLoop(ctx context.Context) error {
+	src := s.cfg.Source
+	if ctx.Err() != nil { // stopped before it started
+		src.Close()
+		return nil
+	}
+	s.publishSource(bus.SourceEvent{State: bus.SourceUp, Source: src.Describe()})
+	s.cfg.Logger.Info("capturing", "source", src.Describe())
+	backoff := s.cfg.Backoff
+	for {
+		openedAt := time.Now()
+		err := s.readSource(ctx, src)
+		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", s.cfg.Source.Describe(), err)
+		if errors.Is(err, io.EOF) {
+			s.cfg.Logger.Info("source ended", "source", src.Describe())
+			s.publishSource(bus.SourceEvent{State: bus.SourceEnded, Source: src.Describe()})
+			return nil
 		}
-		err = s.handle(img, time.Now())
+		if s.cfg.Reopen == nil {
+			s.publishSource(bus.SourceEvent{State: bus.SourceDown, Source: src.Describe(), Error: err.Error()})
+			return fmt.Errorf("read %s: %w", src.Describe(), err)
+		}
+		if time.Since(openedAt) >= s.cfg.MaxBackoff {
+			backoff = s.cfg.Backoff // it ran well for a while: this is a new outage
+		}
+		downAt := time.Now()
+		s.cfg.Logger.Warn("source down, reopening", "source", src.Describe(), "err", err, "retry_in", backoff)
+		s.publishSource(bus.SourceEvent{State: bus.SourceDown, Source: src.Describe(), Error: err.Error(), RetryInMS: backoff.Milliseconds()})
+		var attempts int
+		src, attempts, backoff = s.reopen(ctx, backoff)
+		if src == nil {
+			return nil // ctx ended
+		}
+		s.restarts.Add(1)
+		s.cfg.Logger.Info("source up again", "source", src.Describe(), "attempts", attempts, "down_for", time.Since(downAt).Round(time.Millisecond))
+		s.publishSource(bus.SourceEvent{State: bus.SourceUp, Source: src.Describe(), Attempt: attempts,
+			DownForMS: float64(time.Since(downAt).Microseconds()) / 1000})
+	}
+}
+
+// reopen calls Reopen after each wait until it succeeds or ctx ends (nil source), and returns
+// the source, the attempts it took and the next backoff.
+func (s *Stage) reopen(ctx context.Context, backoff time.Duration) (Source, int, time.Duration) {
+	for attempt := 1; ; attempt++ {
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, attempt, backoff
+		case <-t.C:
+		}
+		backoff = min(2*backoff, s.cfg.MaxBackoff)
+		src, err := s.cfg.Reopen(ctx)
+		if err == nil {
+			return src, attempt, backoff
+		}
+		if ctx.Err() != nil {
+			return nil, attempt, backoff
+		}
+		s.cfg.Logger.Warn("reopen failed", "attempt", attempt, "err", err, "retry_in", backoff)
+	}
+}
+
+// readSource offers src's frames to the sampler until it fails or ctx ends, and closes it.
+func (s *Stage) readSource(ctx context.Context, src Source) error {
+	done := make(chan struct{})
+	closed := make(chan struct{})
+	go func() { // unblocks a Read waiting on a source when ctx ends
+		defer close(closed)
+		select {
+		case <-ctx.Done():
+			src.Close()
+		case <-done:
+		}
+	}()
+	defer func() {
+		close(done)
+		<-closed
+		src.Close()
+	}()
+	for ctx.Err() == nil {
+		img, release, err := src.Read()
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		s.read.Add(1)
+		if err := CheckImage(img); err != nil {
+			s.bad.Add(1)
+			s.cfg.Logger.Debug("frame dropped", "err", err)
+		} else {
+			s.sampler.offer(img, now)
+		}
 		release()
-		if err != nil {
-			s.failed.Add(1)
-			s.cfg.Logger.Warn("frame not published", "err", err)
-		}
 	}
 	return nil
 }
 
-// handle gates, prepares and publishes one frame.
-func (s *Stage) handle(img image.Image, now time.Time) error {
-	s.read.Add(1)
-	send, reason, distance := s.gate.Check(Sign(img), now)
-	if !send {
-		s.unchanged.Add(1)
-		return nil
+// sendLoop encodes and publishes what the sampler hands out until ctx ends or the sampler is
+// finished and empty.
+func (s *Stage) sendLoop(ctx context.Context) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		smp, wait, done := s.sampler.take(time.Now())
+		if done {
+			return
+		}
+		if smp != nil {
+			err := s.publish(smp)
+			s.sampler.sent(smp, time.Now(), err == nil)
+			if err != nil {
+				s.failed.Add(1)
+				s.cfg.Logger.Warn("frame not published", "err", err)
+			}
+			continue
+		}
+		var wake <-chan time.Time
+		if wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			wake = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.sampler.ready:
+		case <-wake:
+		}
 	}
-	p, err := Prepare(img, s.cfg.MaxEdge, s.cfg.JPEGQuality, bus.MaxPayload-4096)
+}
+
+// publish prepares and publishes one sample.
+func (s *Stage) publish(smp *sample) error {
+	p, err := s.preparer.prepare(smp.img, s.cfg.MaxEdge, s.cfg.JPEGQuality, bus.MaxPayload-4096)
 	if err != nil {
 		return err
 	}
 	s.seq++
 	f := bus.Frame{
-		ID: bus.NewID(), Camera: s.cfg.Camera, Seq: s.seq, CapturedAt: now.UTC(),
-		Width: p.Width, Height: p.Height, Reason: reason, Distance: distance, JPEG: p.JPEG,
+		ID: bus.NewID(), Camera: s.cfg.Camera, Seq: s.seq, CapturedAt: smp.at.UTC(),
+		Width: p.Width, Height: p.Height, Reason: smp.reason, Distance: smp.distance, JPEG: p.JPEG,
 	}
 	if err := s.conn.PublishFrame(f); err != nil {
 		return err
 	}
 	s.sent.Add(1)
-	s.cfg.Logger.Debug("frame published", "seq", f.Seq, "reason", reason, "distance", distance, "bytes", len(p.JPEG))
+	s.cfg.Logger.Debug("frame published", "seq", f.Seq, "reason", f.Reason, "distance", f.Distance, "bytes", len(p.JPEG))
 	return nil
+}
+
+// publishSource publishes a source event, logging a failure (the bus may be shutting down).
+func (s *Stage) publishSource(e bus.SourceEvent) {
+	e.ID, e.Camera, e.At = bus.NewID(), s.cfg.Camera, time.Now().UTC()
+	if err := s.conn.PublishEvent(bus.SourceSubject(s.cfg.Camera), e); err != nil {
+		s.cfg.Logger.Warn("publish source event", "state", e.State, "err", err)
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
-	"github.com/narrator-dev/narrator/capture"
 	"github.com/narrator-dev/narrator/inference"
 	"github.com/narrator-dev/narrator/narrator"
 	"github.com/narrator-dev/narrator/speech"
@@ -30,47 +29,7 @@ type env struct {
 	json     bool // stdout carries only JSON events
 }
 
-// captureOptions are the flags of the capture stage.
-type captureOptions struct {
-	source, camera              string
-	width, height               int
-	fps                         float64
-	threshold, maxEdge, quality int
-	heartbeat                   time.Duration
-}
-
-func (o *captureOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.source, "source", "auto", "where frames come from: "+capture.SourceForms+" (auto: the first camera, else the demo scene)")
-	fs.StringVar(&o.camera, "camera-name", "cam0", "the camera's name on the bus (last token of its subjects)")
-	fs.IntVar(&o.width, "width", 1280, "capture width asked of the camera")
-	fs.IntVar(&o.height, "height", 720, "capture height asked of the camera")
-	fs.Float64Var(&o.fps, "fps", 15, "capture frame rate asked of the camera")
-	fs.IntVar(&o.threshold, "threshold", 10, "perceptual-hash distance (of 64 bits) that counts as a scene change")
-	fs.DurationVar(&o.heartbeat, "heartbeat", 10*time.Second, "re-send an unchanged scene this often (0: never)")
-	fs.IntVar(&o.maxEdge, "max-edge", 1024, "scale frames so their long edge is at most this many pixels")
-	fs.IntVar(&o.quality, "quality", 80, "JPEG quality of published frames, 1-100")
-}
-
-func (o *captureOptions) stages(e env) ([]stage, error) {
-	src, note, err := capture.Open(o.source, capture.SourceConfig{Width: o.width, Height: o.height, FPS: o.fps})
-	if err != nil {
-		return nil, err
-	}
-	if note != "" {
-		e.log.Info("source: " + note)
-	}
-	c, err := withConn(e.bus, "capture", func(c *bus.Conn) (*capture.Stage, error) {
-		return capture.New(c, capture.Config{
-			Camera: o.camera, Source: src, MaxEdge: o.maxEdge, JPEGQuality: o.quality,
-			Threshold: o.threshold, Heartbeat: o.heartbeat, Counters: e.counters, Logger: e.log,
-		})
-	})
-	if err != nil {
-		src.Close()
-		return nil, err
-	}
-	return []stage{c}, nil
-}
+// captureOptions, the flags of the capture stage, are in captureflags.go.
 
 // inferOptions are the flags of the inference stage.
 type inferOptions struct {

@@ -1,0 +1,153 @@
+package capture
+
+import (
+	"image"
+	"sync"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+// sample is a frame accepted by the gate, copied out of the source's buffer.
+type sample struct {
+	img      image.Image
+	sig      Signature
+	at       time.Time // when the source delivered it
+	reason   string
+	distance int
+}
+
+// sampler sits between the goroutine that reads a source and the one that encodes and
+// publishes, so reading never waits for encoding. It gates each frame (Gate), keeps at most one
+// frame waiting, always the newest, and hands it out no sooner than minInterval after the last
+// frame sent and never older than maxAge. Every frame offered ends in exactly one counter:
+// unchanged, superseded (a newer frame replaced it while it waited), stale (older than maxAge
+// when its turn came), or, through the caller, sent or failed.
+//
+// Methods take the time as an argument so tests can drive the sampler on a clip's clock.
+type sampler struct {
+	minInterval time.Duration // 0: no minimum
+	maxAge      time.Duration // 0: no limit
+
+	unchanged, superseded, stale *bus.Counter
+
+	mu       sync.Mutex
+	gate     Gate
+	waiting  *sample
+	spare    []*sample // recycled samples, with image buffers to copy into
+	lastSent time.Time
+	finished bool          // no more frames will be offered
+	ready    chan struct{} // signalled when a frame starts waiting or finish is called
+}
+
+func newSampler(gate Gate, minInterval, maxAge time.Duration, c *bus.Counters) *sampler {
+	return &sampler{
+		minInterval: minInterval,
+		maxAge:      maxAge,
+		unchanged:   c.Counter("capture.frames_unchanged"),
+		superseded:  c.Counter("capture.frames_superseded"),
+		stale:       c.Counter("capture.frames.stale"),
+		gate:        gate,
+		ready:       make(chan struct{}, 1),
+	}
+}
+
+// offer gates img, delivered at `at`; a frame worth sending (or a newer frame of the scene
+// already waiting) is copied and waits, replacing the one waiting. img must pass CheckImage and
+// is not used after offer returns.
+func (s *sampler) offer(img image.Image, at time.Time) {
+	sig := Sign(img)
+	s.mu.Lock()
+	send, reason, distance := s.gate.Check(sig, at)
+	if !send && s.waiting == nil {
+		s.mu.Unlock()
+		s.unchanged.Add(1)
+		return
+	}
+	smp := s.takeSpare()
+	s.mu.Unlock()
+
+	smp.img = copyImage(smp.img, img) // the slow part, outside the lock
+
+	s.mu.Lock()
+	w := s.waiting
+	switch {
+	case w != nil && !send: // the same scene as the waiting frame, newer: keep why it was accepted
+		smp.sig, smp.reason, smp.distance = w.sig, w.reason, w.distance
+	case w == nil && !send: // the waiting frame was taken meanwhile; this one shows nothing new
+		s.spare = append(s.spare, smp)
+		s.mu.Unlock()
+		s.unchanged.Add(1)
+		return
+	default:
+		smp.sig, smp.reason, smp.distance = sig, reason, distance
+	}
+	smp.at = at
+	if w != nil {
+		s.superseded.Add(1)
+		s.spare = append(s.spare, w)
+	}
+	s.waiting = smp
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *sampler) takeSpare() *sample {
+	if n := len(s.spare); n > 0 {
+		smp := s.spare[n-1]
+		s.spare = s.spare[:n-1]
+		return smp
+	}
+	return &sample{}
+}
+
+func (s *sampler) signal() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the waiting frame if it may be sent at now. Otherwise it returns wait > 0 when a
+// frame waits for the minimum interval, or nothing at all; done is true once finish was called
+// and nothing waits. A frame found older than maxAge is dropped, and the gate reverts to the
+// last frame sent so the scene it showed is sent when next seen.
+func (s *sampler) take(now time.Time) (smp *sample, wait time.Duration, done bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.waiting != nil {
+		if wait := s.lastSent.Add(s.minInterval).Sub(now); wait > 0 && !s.lastSent.IsZero() {
+			return nil, wait, false
+		}
+		smp, s.waiting = s.waiting, nil
+		if s.maxAge > 0 && now.Sub(smp.at) > s.maxAge {
+			s.stale.Add(1)
+			s.gate.Revert()
+			s.spare = append(s.spare, smp)
+			continue
+		}
+		return smp, 0, false
+	}
+	return nil, 0, s.finished
+}
+
+// sent records that smp was published at now (ok) or could not be (!ok), and recycles it.
+func (s *sampler) sent(smp *sample, now time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		s.gate.Sent(smp.sig, now)
+		s.lastSent = now
+	} else {
+		s.gate.Revert()
+	}
+	s.spare = append(s.spare, smp)
+}
+
+// finish says no more frames will be offered: take reports done once the waiting frame is out.
+func (s *sampler) finish() {
+	s.mu.Lock()
+	s.finished = true
+	s.mu.Unlock()
+	s.signal()
+}

@@ -1,0 +1,148 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// ErrBadStream is returned for a YUV4MPEG2 stream that cannot be decoded.
+var ErrBadStream = errors.New("bad YUV4MPEG2 stream")
+
+// maxY4MLine bounds the stream and frame header lines.
+const maxY4MLine = 1024
+
+// y4mReader decodes a YUV4MPEG2 stream, the raw-video format ffmpeg writes with
+// `-f yuv4mpegpipe`: a header line with the size and chroma layout, then frames of planar
+// 8-bit pixels, each after a "FRAME" line. Frames are read straight into the image's planes.
+type y4mReader struct {
+	r      *bufio.Reader
+	width  int
+	height int
+	ratio  image.YCbCrSubsampleRatio
+	mono   bool    // Cmono: luma only
+	fps    float64 // 0 when the header does not say
+	img    image.Image
+	buf    []byte // img's pixels, in stream order
+}
+
+// newY4MReader reads the stream header.
+func newY4MReader(r io.Reader) (*y4mReader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	line, err := readLine(br)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: no header: %w", ErrBadStream, io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	fields := strings.Fields(line)
+	if len(fields) == 0 || fields[0] != "YUV4MPEG2" {
+		return nil, fmt.Errorf("%w: header %.40q does not start with YUV4MPEG2", ErrBadStream, line)
+	}
+	y := &y4mReader{r: br, ratio: image.YCbCrSubsampleRatio420}
+	for _, f := range fields[1:] {
+		tag, val := f[0], f[1:]
+		switch tag {
+		case 'W':
+			y.width, err = strconv.Atoi(val)
+		case 'H':
+			y.height, err = strconv.Atoi(val)
+		case 'F':
+			num, den, ok := strings.Cut(val, ":")
+			n, err1 := strconv.Atoi(num)
+			d, err2 := strconv.Atoi(den)
+			if ok && err1 == nil && err2 == nil && n > 0 && d > 0 {
+				y.fps = float64(n) / float64(d)
+			}
+		case 'C':
+			switch {
+			case val == "mono":
+				y.mono = true
+			case strings.HasPrefix(val, "420") && !strings.Contains(val, "p"):
+				y.ratio = image.YCbCrSubsampleRatio420
+			case val == "422":
+				y.ratio = image.YCbCrSubsampleRatio422
+			case val == "444":
+				y.ratio = image.YCbCrSubsampleRatio444
+			default:
+				return nil, fmt.Errorf("%w: colour space %q is not 8-bit 4:2:0, 4:2:2, 4:4:4 or mono (ask ffmpeg for -pix_fmt yuv420p)", ErrBadStream, val)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: header field %q: %w", ErrBadStream, f, err)
+		}
+	}
+	if y.width <= 0 || y.height <= 0 || y.width > MaxPixels/y.height {
+		return nil, fmt.Errorf("%w: frame size %dx%d", ErrBadStream, y.width, y.height)
+	}
+	return y, nil
+}
+
+// readLine reads one line without its newline, at most maxY4MLine bytes.
+func readLine(r *bufio.Reader) (string, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > maxY4MLine {
+			return "", fmt.Errorf("%w: header line longer than %d bytes", ErrBadStream, maxY4MLine)
+		}
+		if err == nil {
+			return string(bytes.TrimSuffix(line, []byte("\n"))), nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+	}
+}
+
+// frame returns the image frames are read into, allocating it on first use: *image.YCbCr, or
+// *image.Gray for mono streams, with the planes back to back in one buffer as in the stream.
+func (y *y4mReader) frame() image.Image {
+	if y.img != nil {
+		return y.img
+	}
+	r := image.Rect(0, 0, y.width, y.height)
+	if y.mono {
+		g := image.NewGray(r)
+		y.img, y.buf = g, g.Pix
+		return g
+	}
+	cw, ch := chromaSize(y.ratio, r)
+	ys, cs := y.width*y.height, cw*ch
+	y.buf = make([]byte, ys+2*cs)
+	y.img = &image.YCbCr{
+		Y: y.buf[:ys:ys], Cb: y.buf[ys : ys+cs : ys+cs], Cr: y.buf[ys+cs:],
+		YStride: y.width, CStride: cw, SubsampleRatio: y.ratio, Rect: r,
+	}
+	return y.img
+}
+
+// next reads the next frame and returns it; the image is overwritten by the following call.
+// It returns io.EOF at the end of the stream and io.ErrUnexpectedEOF for a truncated frame.
+func (y *y4mReader) next() (image.Image, error) {
+	line, err := readLine(y.r)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(line, "FRAME") {
+		return nil, fmt.Errorf("%w: frame header %.40q", ErrBadStream, line)
+	}
+	img := y.frame()
+	if _, err := io.ReadFull(y.r, y.buf); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return img, nil
+}
