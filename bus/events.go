@@ -117,6 +117,9 @@ type Description struct {
 	CompletedAt        time.Time      `json:"completed_at,omitzero"`
 	Metadata           map[string]any `json:"metadata,omitempty"`
 	Error              string         `json:"error,omitempty"`
+	// RequestID is the DescribeRequest this description answers (describe now, ask); empty for
+	// descriptions of frames as they arrive.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Actions a Decision takes.

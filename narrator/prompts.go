@@ -1,0 +1,57 @@
+package narrator
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Presets are the built-in prompts, by name.
+var Presets = map[string]string{
+	"describe": "Describe what the camera sees in one or two short sentences: the people, what they are doing, " +
+		"and the main objects. Start with the content; do not begin with \"The image shows\".",
+	"text": "Read out the text that is visible, exactly as written, most prominent first. " +
+		"If there is no readable text, say \"No text.\"",
+	"people": "Describe the people in view in one or two short sentences: how many, where they are, and what " +
+		"they are doing. If there is nobody, say \"Nobody.\"",
+	"hazards": "Name any hazard in view in one short sentence: fire, smoke, water on the floor, obstacles, sharp " +
+		"objects, a person who has fallen. If there is none, say \"No hazards.\"",
+	"director": "Reply with exactly these five lines and nothing else:\n" +
+		"colour: the dominant colours\nmood: one or two words\nenergy: low, medium or high\n" +
+		"objects: the main objects, separated by commas\npeople: how many, and what they do",
+}
+
+// askPrompt turns a user's question into a prompt.
+func askPrompt(question string) string {
+	return "Answer this question about what the camera sees, in one or two short sentences: " + question
+}
+
+// PresetNames lists the preset names, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// maxPromptBytes bounds a prompt file: prompts are instructions, not documents.
+const maxPromptBytes = 16 << 10
+
+// readPromptFile reads a prompt file, trimmed; empty and oversized files are errors.
+func readPromptFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read prompt file: %w", err)
+	}
+	if len(data) > maxPromptBytes {
+		return "", fmt.Errorf("prompt file %s is %d bytes; keep it under %d", path, len(data), maxPromptBytes)
+	}
+	text := strings.TrimSpace(string(data))
+	if text == "" {
+		return "", fmt.Errorf("prompt file %s is empty", path)
+	}
+	return text, nil
+}
