@@ -496,7 +496,7 @@ func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *in
 			case "error":
 				werr := newWorkerError(ev.Code, ev.Message, ev.Fatal)
 				c.finish(Result{}, werr)
-				if ev.Fatal {
+				if werr.Fatal { // a known failure every later request would hit too
 					return werr
 				}
 				return nil
