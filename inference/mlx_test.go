@@ -103,7 +103,7 @@ func newHarness(t *testing.T, edit func(*MLXConfig)) *mlxHarness {
 		logs: &syncBuffer{}, pids: map[int]bool{}}
 	cfg := MLXConfig{
 		Model: "test/FastVLM", ModelPath: writeModelDir(t, dir), DataDir: dir, Python: python3(t),
-		Env: []string{"PYTHONPATH=" + standinPath(t), "FAKE_MLX_VLM_RECORD=" + h.record, "FAKE_MLX_VLM_GENERATE_FILE=" + h.genFile},
+		Env:         []string{"PYTHONPATH=" + standinPath(t), "FAKE_MLX_VLM_RECORD=" + h.record, "FAKE_MLX_VLM_GENERATE_FILE=" + h.genFile},
 		LoadTimeout: 20 * time.Second, RequestTimeout: 20 * time.Second, BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -536,7 +536,7 @@ func TestMLXKnownLoadFailuresBecomeAdvice(t *testing.T) {
 		{"not_found", "model_not_found", "not found", nil},
 		{"gated", "model_not_found", "access", nil},
 		{"version", "mlx_vlm_too_old", "0.3.6", func(c *MLXConfig) { c.Env = append(c.Env, "FAKE_MLX_VLM_VERSION=0.3.5") }},
-		{"missing", "mlx_vlm_missing", "narrator setup", func(c *MLXConfig) { c.Env = append(c.Env, "PYTHONPATH=" + c.DataDir) }},
+		{"missing", "mlx_vlm_missing", "narrator setup", func(c *MLXConfig) { c.Env = append(c.Env, "PYTHONPATH="+c.DataDir) }},
 		{"not downloaded", "not_downloaded", "narrator setup", func(c *MLXConfig) { c.ModelPath = "mlx-community/never-downloaded" }},
 		{"no python", "no_python", "--worker-python", func(c *MLXConfig) { c.Python = "/nonexistent/python3" }},
 	}
