@@ -5,38 +5,91 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 )
 
-// ReasonStale is the drop reason for an utterance that could not start before its not_after.
-const ReasonStale = "stale"
+// Reasons an utterance is dropped (never started) or interrupted (silenced while playing), in
+// speech events.
+const (
+	ReasonStale      = "stale"      // it could not start before its not_after
+	ReasonSuperseded = "superseded" // newer narration filled the queue: the newest wins
+	ReasonUrgent     = "urgent"     // an urgent utterance cut in
+	ReasonStopped    = "stopped"    // a stop command
+	ReasonPaused     = "paused"     // a pause command, or it arrived while paused
+	ReasonShutdown   = "shutdown"   // the stage is stopping
+	ReasonFailed     = "failed"     // synthesis or playback failed; the reason says how
+)
+
+// maxEarcons bounds the earcons waiting to play; older ones are discarded.
+const maxEarcons = 4
 
 // Config configures the speech stage.
 type Config struct {
-	// Speaker says the utterances. Required.
+	// Speaker says the utterances; the stage closes it when Run returns. Required.
 	Speaker Speaker
-	// QueueSize is how many utterances may wait while one is spoken; when full the oldest
-	// waiting one is dropped (the newest wins). Default: 2.
+	// QueueSize is how many ordinary utterances may wait while one is spoken; when full the
+	// oldest waiting one is dropped as superseded (the newest wins). Urgent utterances have a
+	// queue of the same size. Default: 2.
 	QueueSize int
+	// Earcons plays earcons (when the speaker can): paused on a pause command, and those the
+	// EarconRules match on the bus. Default: false.
+	Earcons bool
+	// EarconRules map bus events to earcons. Default: DefaultEarconRules().
+	EarconRules []EarconRule
 	// Counters receives the stage's counts. Default: a private set.
 	Counters *bus.Counters
 	// Logger is where the stage logs. Default: slog.Default().
 	Logger *slog.Logger
 }
 
-// Stage speaks utterances from the bus one at a time.
+// Stage speaks utterances from the bus one at a time. Utterances are synthesized as soon as
+// they are queued, so the next is ready when the current one ends. Speech control commands
+// arrive on their own subscription and goroutine, so they never wait behind utterances.
 type Stage struct {
 	cfg        Config
 	conn       *bus.Conn
+	earcons    EarconSpeaker // nil when earcons are off or the speaker has none
 	utterances *bus.Queue[bus.Utterance]
-	spoken     *bus.Counter
-	stale      *bus.Counter
-	failed     *bus.Counter
+	controls   *bus.Queue[bus.SpeechControl]
+	cues       []*bus.Queue[bus.Message] // one per earcon rule
+
+	spoken, stale, failed, superseded, earconsPlayed *bus.Counter
+
+	mu      sync.Mutex
+	pending []*item  // waiting to play, in order: urgent utterances, earcons, ordinary utterances
+	current *playing // what plays now, nil when idle
+	paused  bool
+	wake    chan struct{}
+	preps   sync.WaitGroup
 }
 
-// New subscribes to utterances on conn.
+// item is an utterance or an earcon on its way to the speaker.
+type item struct {
+	u      bus.Utterance // empty for an earcon
+	earcon Earcon        // empty for an utterance
+	urgent bool
+
+	ready  chan struct{} // closed when the clip is prepared (or failed)
+	clip   Clip
+	err    error
+	cancel context.CancelFunc // abandons the preparation
+}
+
+// playing is the item being played and how to silence it.
+type playing struct {
+	it      *item
+	silence context.CancelCauseFunc
+}
+
+// interruption is why an item was silenced or dropped.
+type interruption struct{ reason string }
+
+func (i interruption) Error() string { return i.reason }
+
+// New subscribes to utterances, speech control commands and the earcon rules' subjects on conn.
 func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.Speaker == nil {
 		return nil, errors.New("speech: no speaker")
@@ -50,64 +103,372 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.EarconRules == nil {
+		cfg.EarconRules = DefaultEarconRules()
+	}
 	cfg.Logger = cfg.Logger.With("stage", "speech", "speaker", cfg.Speaker.Name())
-	q, err := bus.SubscribeEvents[bus.Utterance](conn, bus.SubjectUtterances, bus.QueueConfig{
-		Name: "speech.utterances", Size: cfg.QueueSize, Policy: bus.DropOldest, Counters: cfg.Counters,
+	c := cfg.Counters
+	s := &Stage{
+		cfg: cfg, conn: conn, wake: make(chan struct{}, 1),
+		spoken: c.Counter("speech.spoken"), stale: c.Counter("speech.stale"), failed: c.Counter("speech.failed"),
+		superseded: c.Counter("speech.superseded"), earconsPlayed: c.Counter("speech.earcons"),
+	}
+	if es, ok := cfg.Speaker.(EarconSpeaker); ok && cfg.Earcons {
+		s.earcons = es
+	}
+	var err error
+	// Utterances are moved to the stage's own queue as soon as they arrive, so this one only
+	// needs room for a burst; the stage's queue applies the drop policy and reports each drop.
+	s.utterances, err = bus.SubscribeEvents[bus.Utterance](conn, bus.SubjectUtterances, bus.QueueConfig{
+		Name: "speech.utterances", Size: 64, Policy: bus.DropOldest, Counters: c,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("speech: %w", err)
 	}
-	c := cfg.Counters
-	return &Stage{
-		cfg: cfg, conn: conn, utterances: q,
-		spoken: c.Counter("speech.spoken"), stale: c.Counter("speech.stale"), failed: c.Counter("speech.failed"),
-	}, nil
+	s.controls, err = bus.SubscribeEvents[bus.SpeechControl](conn, bus.SubjectSpeechControl, bus.QueueConfig{
+		Name: "speech.controls", Size: 16, Policy: bus.DropOldest, Counters: c,
+	})
+	if err != nil {
+		s.closeQueues()
+		return nil, fmt.Errorf("speech: %w", err)
+	}
+	if s.earcons != nil {
+		for _, r := range cfg.EarconRules {
+			q, err := bus.SubscribeRaw(conn, r.Subject, bus.QueueConfig{
+				Name: "speech.earcon_events", Size: 4, Policy: bus.DropOldest, Counters: c,
+			})
+			if err != nil {
+				s.closeQueues()
+				return nil, fmt.Errorf("speech: earcon rule: %w", err)
+			}
+			s.cues = append(s.cues, q)
+		}
+	}
+	if err := conn.Flush(); err != nil {
+		s.closeQueues()
+		return nil, fmt.Errorf("speech: %w", err)
+	}
+	return s, nil
 }
 
-// Run speaks utterances until ctx ends.
+func (s *Stage) closeQueues() {
+	if s.utterances != nil {
+		s.utterances.Close()
+	}
+	if s.controls != nil {
+		s.controls.Close()
+	}
+	for _, q := range s.cues {
+		q.Close()
+	}
+}
+
+// Run speaks utterances until ctx ends, then silences what plays, reports what was left unsaid
+// as dropped, and closes the speaker.
 func (s *Stage) Run(ctx context.Context) error {
-	defer s.utterances.Close()
+	defer s.cfg.Speaker.Close()
+	defer s.closeQueues()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.readControls(ctx) })
+	wg.Go(func() { s.readUtterances(ctx) })
+	for i, q := range s.cues {
+		wg.Go(func() { s.readCues(ctx, q, s.cfg.EarconRules[i]) })
+	}
+	s.speak(ctx)
+	wg.Wait()
+	s.mu.Lock()
+	s.dropPending(ReasonShutdown)
+	s.mu.Unlock()
+	s.preps.Wait()
+	return nil
+}
+
+func (s *Stage) readUtterances(ctx context.Context) {
 	for {
 		u, err := s.utterances.Next(ctx)
 		if err != nil {
-			return nil
+			return
 		}
-		s.say(ctx, u)
+		s.add(ctx, &item{u: u, urgent: u.Priority == bus.PriorityUrgent})
 	}
 }
 
-func (s *Stage) say(ctx context.Context, u bus.Utterance) {
-	ev := bus.SpeechEvent{
-		UtteranceID: u.ID, Camera: u.Camera, Text: u.Text, Backend: s.cfg.Speaker.Name(), CapturedAt: u.CapturedAt,
+func (s *Stage) readControls(ctx context.Context) {
+	for {
+		c, err := s.controls.Next(ctx)
+		if err != nil {
+			return
+		}
+		s.control(ctx, c)
 	}
-	now := time.Now().UTC()
-	if now.After(u.NotAfter) {
-		s.stale.Add(1)
-		ev.State, ev.Reason = bus.SpeechDropped, ReasonStale
-		s.publish(ev, now)
+}
+
+func (s *Stage) readCues(ctx context.Context, q *bus.Queue[bus.Message], r EarconRule) {
+	last := ""
+	for {
+		m, err := q.Next(ctx)
+		if err != nil {
+			return
+		}
+		key, ok := r.Match(m)
+		if !ok || (key != "" && key == last) {
+			continue
+		}
+		last = key
+		s.add(ctx, &item{earcon: r.Earcon})
+	}
+}
+
+// control applies a speech control command at once, whatever is queued.
+func (s *Stage) control(ctx context.Context, c bus.SpeechControl) {
+	s.cfg.Logger.Debug("speech control", "command", c.Command, "reason", c.Reason)
+	switch c.Command {
+	case bus.SpeechStop:
+		s.mu.Lock()
+		s.silence(ReasonStopped)
+		s.mu.Unlock()
+	case bus.SpeechPause:
+		s.mu.Lock()
+		s.paused = true
+		s.silence(ReasonPaused)
+		s.mu.Unlock()
+		s.add(ctx, &item{earcon: EarconPaused})
+	case bus.SpeechResume:
+		s.mu.Lock()
+		s.paused = false
+		s.mu.Unlock()
+	default:
+		s.cfg.Counters.Counter("speech.controls.invalid").Add(1)
+		s.cfg.Logger.Warn("unknown speech control command ignored", "command", c.Command)
+	}
+}
+
+// silence interrupts what plays and drops what waits. s.mu is held.
+func (s *Stage) silence(reason string) {
+	if s.current != nil {
+		s.current.silence(interruption{reason})
+	}
+	s.dropPending(reason)
+}
+
+// dropPending drops every waiting item. s.mu is held.
+func (s *Stage) dropPending(reason string) {
+	for _, it := range s.pending {
+		s.drop(it, reason)
+	}
+	s.pending = nil
+}
+
+// drop abandons an item that never started and reports an utterance as dropped. s.mu is held
+// or the item is no longer shared.
+func (s *Stage) drop(it *item, reason string) {
+	if it.cancel != nil {
+		it.cancel()
+	}
+	if it.earcon != "" {
 		return
 	}
-	ev.SpokenAt = now
-	ev.GlassToEarMS = float64(now.Sub(u.CapturedAt).Microseconds()) / 1000
-	ev.State = bus.SpeechStarted
-	s.publish(ev, now)
-	err := s.cfg.Speaker.Speak(ctx, u.Text)
-	switch {
-	case ctx.Err() != nil:
-		ev.State, ev.Reason = bus.SpeechInterrupted, "shutdown"
-	case err != nil:
-		s.failed.Add(1)
-		s.cfg.Logger.Warn("speech failed", "err", err)
-		ev.State, ev.Reason = bus.SpeechInterrupted, err.Error()
-	default:
-		s.spoken.Add(1)
-		ev.State = bus.SpeechFinished
+	switch reason {
+	case ReasonStale:
+		s.stale.Add(1)
+	case ReasonSuperseded:
+		s.superseded.Add(1)
 	}
-	s.publish(ev, time.Now().UTC())
+	s.publish(s.event(it.u, bus.SpeechDropped, reason))
 }
 
-func (s *Stage) publish(ev bus.SpeechEvent, at time.Time) {
-	ev.ID, ev.At = bus.NewID(), at
+// add queues an item by its kind, applies the bounds, interrupts for an urgent utterance and
+// starts preparing the item.
+func (s *Stage) add(ctx context.Context, it *item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ctx.Err() != nil {
+		s.drop(it, ReasonShutdown)
+		return
+	}
+	if s.paused && it.earcon != EarconPaused {
+		s.drop(it, ReasonPaused)
+		return
+	}
+	if it.earcon == "" && time.Now().After(it.u.NotAfter) {
+		s.drop(it, ReasonStale)
+		return
+	}
+	if it.earcon != "" && s.earcons == nil {
+		return
+	}
+	// Find where it goes: after every item of its own class or a higher one.
+	rank := itemRank(it)
+	at, same, oldest := len(s.pending), 0, -1
+	for i, p := range s.pending {
+		r := itemRank(p)
+		if r == rank {
+			same++
+			if oldest < 0 {
+				oldest = i
+			}
+		}
+		if r > rank && at == len(s.pending) {
+			at = i
+		}
+	}
+	s.pending = append(s.pending[:at], append([]*item{it}, s.pending[at:]...)...)
+	limit := s.cfg.QueueSize
+	if it.earcon != "" {
+		limit = maxEarcons
+	}
+	if same+1 > limit {
+		s.drop(s.pending[oldest], ReasonSuperseded)
+		s.pending = append(s.pending[:oldest], s.pending[oldest+1:]...)
+	}
+	if it.urgent && s.current != nil && !s.current.it.urgent {
+		s.current.silence(interruption{ReasonUrgent})
+	}
+	s.prepare(ctx, it)
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// itemRank orders the queue: urgent utterances, then earcons, then ordinary utterances.
+func itemRank(it *item) int {
+	switch {
+	case it.urgent:
+		return 0
+	case it.earcon != "":
+		return 1
+	default:
+		return 2
+	}
+}
+
+// prepare starts synthesizing the item now, while whatever is ahead of it plays.
+func (s *Stage) prepare(ctx context.Context, it *item) {
+	it.ready = make(chan struct{})
+	if it.earcon != "" {
+		it.clip = s.earcons.EarconClip(it.earcon)
+		close(it.ready)
+		return
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	it.cancel = cancel
+	s.preps.Go(func() {
+		defer cancel()
+		it.clip, it.err = s.cfg.Speaker.Prepare(pctx, it.u.Text)
+		close(it.ready)
+	})
+}
+
+// speak plays items one at a time until ctx ends.
+func (s *Stage) speak(ctx context.Context) {
+	for {
+		it, pctx, done := s.take(ctx)
+		if it == nil {
+			return
+		}
+		s.play(ctx, pctx, it)
+		done()
+	}
+}
+
+// take waits for the next item and makes it the current one.
+func (s *Stage) take(ctx context.Context) (*item, context.Context, func()) {
+	for {
+		s.mu.Lock()
+		if len(s.pending) > 0 {
+			it := s.pending[0]
+			s.pending = s.pending[1:]
+			pctx, silence := context.WithCancelCause(ctx)
+			s.current = &playing{it: it, silence: silence}
+			s.mu.Unlock()
+			return it, pctx, func() {
+				s.mu.Lock()
+				s.current = nil
+				s.mu.Unlock()
+				silence(nil)
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, nil, nil
+		case <-s.wake:
+		}
+	}
+}
+
+// play waits for the item's clip and plays it; pctx ends when it is silenced.
+func (s *Stage) play(ctx, pctx context.Context, it *item) {
+	select {
+	case <-it.ready:
+	case <-pctx.Done():
+	}
+	if pctx.Err() != nil { // silenced before it could start
+		s.mu.Lock()
+		s.drop(it, reasonOf(ctx, pctx))
+		s.mu.Unlock()
+		return
+	}
+	if it.earcon != "" {
+		if err := it.clip.Play(pctx); err != nil && pctx.Err() == nil {
+			s.cfg.Logger.Warn("earcon not played", "earcon", it.earcon, "err", err)
+			return
+		}
+		s.earconsPlayed.Add(1)
+		return
+	}
+	if it.err != nil {
+		s.failed.Add(1)
+		s.cfg.Logger.Warn("utterance not synthesized", "utterance", it.u.ID, "err", it.err)
+		s.publish(s.event(it.u, bus.SpeechDropped, ReasonFailed+": "+it.err.Error()))
+		return
+	}
+	if time.Now().After(it.u.NotAfter) {
+		s.stale.Add(1)
+		s.publish(s.event(it.u, bus.SpeechDropped, ReasonStale))
+		return
+	}
+	started := s.event(it.u, bus.SpeechStarted, "")
+	started.SpokenAt = started.At
+	started.GlassToEarMS = float64(started.SpokenAt.Sub(it.u.CapturedAt).Microseconds()) / 1000
+	s.publish(started)
+	err := it.clip.Play(pctx)
+	end := started
+	end.At = time.Now().UTC()
+	switch {
+	case pctx.Err() != nil:
+		end.State, end.Reason = bus.SpeechInterrupted, reasonOf(ctx, pctx)
+	case err != nil:
+		s.failed.Add(1)
+		s.cfg.Logger.Warn("utterance not played", "utterance", it.u.ID, "err", err)
+		end.State, end.Reason = bus.SpeechInterrupted, ReasonFailed+": "+err.Error()
+	default:
+		s.spoken.Add(1)
+		end.State = bus.SpeechFinished
+	}
+	s.publish(end)
+}
+
+// reasonOf says why pctx ended: the interruption's reason, or shutdown.
+func reasonOf(ctx, pctx context.Context) string {
+	var i interruption
+	if ctx.Err() == nil && errors.As(context.Cause(pctx), &i) {
+		return i.reason
+	}
+	return ReasonShutdown
+}
+
+// event starts a speech event about u, stamped now.
+func (s *Stage) event(u bus.Utterance, state, reason string) bus.SpeechEvent {
+	return bus.SpeechEvent{
+		UtteranceID: u.ID, Camera: u.Camera, Text: u.Text, Backend: s.cfg.Speaker.Name(),
+		CapturedAt: u.CapturedAt, State: state, Reason: reason, At: time.Now().UTC(),
+	}
+}
+
+func (s *Stage) publish(ev bus.SpeechEvent) {
+	ev.ID = bus.NewID()
 	if err := s.conn.PublishEvent(bus.SubjectSpeech, ev); err != nil {
 		s.cfg.Logger.Warn("speech event not published", "err", err)
 	}

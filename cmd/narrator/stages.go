@@ -134,45 +134,57 @@ func (o *narrateOptions) stages(e env) ([]stage, error) {
 
 // speakOptions are the flags of the speech stage.
 type speakOptions struct {
-	speech string
+	speech, voice, device string
+	rate                  int
+	volume                float64
+	earcons               bool
 }
 
 func (o *speakOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.speech, "speech", "auto", "how utterances are said: auto, text (print them), none")
+	fs.StringVar(&o.speech, "speech", "auto", "how utterances are said: auto (PortAudio with the best voice, else say, else text), portaudio, say (macOS), text (print them), none")
+	fs.StringVar(&o.voice, "voice", "", "voice: an espeak-ng voice (en-us), a macOS voice (Samantha) or a Piper model file (.onnx selects Piper); empty: the synthesizer's default")
+	fs.IntVar(&o.rate, "rate", speech.DefaultRate, "speaking rate in words per minute")
+	fs.StringVar(&o.device, "audio-device", "", "output device: a PortAudio device name or part of one (see `narrator devices`), or say's -a device; empty: the system output")
+	fs.Float64Var(&o.volume, "volume", 1, "output volume for PortAudio, above 0 up to 1 (up to 2 amplifies)")
+	fs.BoolVar(&o.earcons, "earcons", true, "play short tones for new scene, thinking, camera lost, model down and paused (PortAudio only)")
 }
 
 func (o *speakOptions) validate() error {
-	return oneOf("speech", o.speech, "auto", "text", "none")
+	if o.rate < 80 || o.rate > 450 {
+		return fmt.Errorf("--rate %d: use 80-450 words per minute", o.rate)
+	}
+	if o.volume <= 0 || o.volume > 2 {
+		return fmt.Errorf("--volume %g: use above 0 up to 1 (up to 2 amplifies); for silence use --speech none", o.volume)
+	}
+	return oneOf("speech", o.speech, speech.Modes...)
 }
 
 func (o *speakOptions) stages(e env) ([]stage, error) {
-	speaker, err := pickSpeaker(o.speech, e)
+	speaker, err := pickSpeaker(o, e)
 	if err != nil || speaker == nil {
 		return nil, err
 	}
 	s, err := withConn(e.bus, "speech", func(c *bus.Conn) (*speech.Stage, error) {
-		return speech.New(c, speech.Config{Speaker: speaker, Counters: e.counters, Logger: e.log})
+		return speech.New(c, speech.Config{Speaker: speaker, Earcons: o.earcons, Counters: e.counters, Logger: e.log})
 	})
 	if err != nil {
+		speaker.Close()
 		return nil, err
 	}
 	return []stage{s}, nil
 }
 
-// pickSpeaker chooses the speaker for --speech and says why; nil means --speech none.
-func pickSpeaker(mode string, e env) (speech.Speaker, error) {
+// pickSpeaker chooses the speaker for --speech, checks its output and says why; nil means
+// --speech none.
+func pickSpeaker(o *speakOptions, e env) (speech.Speaker, error) {
 	out := e.stdout
 	if e.json {
 		out = e.stderr // stdout carries only JSON events
 	}
-	switch mode {
-	case "none":
-		e.log.Info("speech: none; utterances are still published on the bus")
-		return nil, nil
-	case "auto":
-		e.log.Info("speech: no audio output is available in this build, printing what would be said")
-	}
-	return speech.NewText(out), nil
+	return speech.Open(e.ctx, speech.Options{
+		Mode: o.speech, Voice: o.voice, Rate: o.rate, Device: o.device, Volume: o.volume,
+		Earcons: o.earcons, Text: out, Logger: e.log,
+	})
 }
 
 // stage is anything that runs until its context ends.

@@ -1,0 +1,166 @@
+package speech
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Modes of --speech.
+const (
+	ModeAuto      = "auto"      // PortAudio with the best synthesizer, else say, else text
+	ModePortAudio = "portaudio" // a synthesizer played through PortAudio
+	ModeSay       = "say"       // macOS say speaks on its own
+	ModeText      = "text"      // print utterances
+	ModeNone      = "none"      // say nothing; speech events are still published
+)
+
+// Modes lists the --speech values.
+var Modes = []string{ModeAuto, ModePortAudio, ModeSay, ModeText, ModeNone}
+
+// Options choose and configure a speaker (the --speech flags).
+type Options struct {
+	// Mode is one of Modes. Default: auto.
+	Mode string
+	// Voice is the synthesizer's voice: an espeak-ng voice (en-us), a macOS voice (Samantha) or a
+	// Piper model file (.onnx, which selects Piper). Default: the synthesizer's own.
+	Voice string
+	// Rate is the speaking rate in words per minute. Default: DefaultRate.
+	Rate int
+	// Device is the output device: a PortAudio device name (or part of one) or, for say, say's
+	// -a device. Default: the system output.
+	Device string
+	// Volume scales PortAudio output, 0-1. Default: 1 (a zero value means 1; use a small
+	// positive value for near silence).
+	Volume float64
+	// Earcons turns earcons on. Default: false.
+	Earcons bool
+	// Text is where text mode prints. Default: io.Discard.
+	Text io.Writer
+	// CheckTimeout bounds the start-up health check. Default: 10s.
+	CheckTimeout time.Duration
+	// Logger receives the announcement of what was chosen and why. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Open chooses the speaker for o.Mode, checks that its output works and announces what it
+// chose and why on o.Logger. When the chosen output fails its check it falls back (PortAudio,
+// then say, then text) and says why. It returns nil for ModeNone.
+func Open(ctx context.Context, o Options) (Speaker, error) {
+	if o.Mode == "" {
+		o.Mode = ModeAuto
+	}
+	if o.Rate <= 0 {
+		o.Rate = DefaultRate
+	}
+	if o.Volume == 0 {
+		o.Volume = 1
+	}
+	if o.Volume < 0 || o.Volume > 2 {
+		return nil, fmt.Errorf("volume %g: use 0-1 (up to 2 amplifies)", o.Volume)
+	}
+	if o.Text == nil {
+		o.Text = io.Discard
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = 10 * time.Second
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	text := func(why string) Speaker {
+		log.Warn("speech: " + why + "; printing what would be said instead")
+		return NewText(o.Text)
+	}
+	switch o.Mode {
+	case ModeNone:
+		log.Info("speech: none; utterances are still published on the bus")
+		return nil, nil
+	case ModeText:
+		log.Info("speech: text; printing what would be said")
+		return NewText(o.Text), nil
+	case ModeSay:
+		s, err := NewSay(o.Voice, o.Rate, o.Device)
+		if err != nil {
+			return text(err.Error()), nil
+		}
+		log.Info("speech: macOS say", "voice", orDefault(o.Voice), "rate", o.Rate, "device", orDefault(o.Device))
+		return s, nil
+	case ModePortAudio:
+		a, err := openAudio(ctx, o)
+		if err != nil {
+			return text(err.Error()), nil
+		}
+		announce(log, a, o)
+		return a, nil
+	case ModeAuto:
+		a, err := openAudio(ctx, o)
+		if err == nil {
+			announce(log, a, o)
+			return a, nil
+		}
+		if s, serr := NewSay(o.Voice, o.Rate, o.Device); serr == nil {
+			log.Warn("speech: "+err.Error()+"; using macOS say instead", "voice", orDefault(o.Voice), "rate", o.Rate)
+			return s, nil
+		}
+		return text(err.Error()), nil
+	}
+	return nil, fmt.Errorf("speech %q: use one of %v", o.Mode, Modes)
+}
+
+// openAudio opens PortAudio with the best synthesizer and checks both.
+func openAudio(ctx context.Context, o Options) (*Audio, error) {
+	synth, err := bestSynth(o.Voice, o.Rate)
+	if err != nil {
+		return nil, err
+	}
+	player, err := OpenPortAudio(o.Device, o.Volume)
+	if err != nil {
+		return nil, err
+	}
+	a := &Audio{Synth: synth, Player: player, Earcons: o.Earcons}
+	cctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
+	defer cancel()
+	if err := a.Check(cctx); err != nil {
+		player.Close()
+		return nil, fmt.Errorf("%s failed its start-up check: %w", a.Player.Name(), err)
+	}
+	return a, nil
+}
+
+// bestSynth picks Piper when the voice is a Piper model, else say -o on macOS, else espeak-ng.
+func bestSynth(voice string, rate int) (Synthesizer, error) {
+	if IsPiperModel(voice) {
+		return NewPiper(voice, rate)
+	}
+	var errs []error
+	if runtime.GOOS == "darwin" {
+		s, err := NewSayFile(voice, rate)
+		if err == nil {
+			return s, nil
+		}
+		errs = append(errs, err)
+	}
+	e, err := NewESpeak(voice, rate)
+	if err == nil {
+		return e, nil
+	}
+	return nil, errors.Join(append(errs, err)...)
+}
+
+func announce(log *slog.Logger, a *Audio, o Options) {
+	log.Info("speech: "+a.Player.Name()+" with "+a.Synth.Name()+" (output checked)",
+		"voice", orDefault(o.Voice), "rate", o.Rate, "volume", o.Volume, "earcons", o.Earcons)
+}
+
+func orDefault(s string) string {
+	if s == "" {
+		return "default"
+	}
+	return s
+}

@@ -1,0 +1,65 @@
+package speech
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+// EarconRule plays an earcon when an event on the bus calls for it.
+type EarconRule struct {
+	// Subject is the NATS subject to watch (wildcards allowed).
+	Subject string
+	// Earcon is what to play.
+	Earcon Earcon
+	// Match reports whether m calls for the earcon. A non-empty key plays it once per run of
+	// equal keys (a streamed answer's partial descriptions share one key).
+	Match func(m bus.Message) (key string, ok bool)
+}
+
+// DefaultEarconRules are the earcons the stage plays from bus events:
+//   - new_scene: a frame sent because the scene changed (narrator.v1.frames.*, reason changed);
+//   - thinking: the first partial description answering a describe or ask request;
+//   - camera_lost: a source event with state down (narrator.v1.sources.*);
+//   - model_down: a worker event with state restarting or failed (narrator.v1.workers).
+//
+// The paused earcon is played on a pause command, without a rule.
+func DefaultEarconRules() []EarconRule {
+	return []EarconRule{
+		{Subject: bus.AllFrames, Earcon: EarconNewScene, Match: func(m bus.Message) (string, bool) {
+			return "", firstHeader(m.Header, "Narrator-Reason") == bus.FrameChanged
+		}},
+		{Subject: bus.AllDescriptions, Earcon: EarconThinking, Match: func(m bus.Message) (string, bool) {
+			var d struct {
+				Partial   bool   `json:"partial"`
+				RequestID string `json:"request_id"`
+			}
+			if json.Unmarshal(m.Data, &d) != nil || !d.Partial || d.RequestID == "" {
+				return "", false
+			}
+			return d.RequestID, true
+		}},
+		{Subject: bus.Prefix + ".sources.*", Earcon: EarconCameraLost, Match: jsonField("state", "down")},
+		{Subject: bus.Prefix + ".workers", Earcon: EarconModelDown, Match: jsonField("state", "restarting", "failed")},
+	}
+}
+
+// jsonField matches JSON events whose string field has one of values.
+func jsonField(field string, values ...string) func(bus.Message) (string, bool) {
+	return func(m bus.Message) (string, bool) {
+		var v map[string]any
+		if json.Unmarshal(m.Data, &v) != nil {
+			return "", false
+		}
+		s, _ := v[field].(string)
+		return "", slices.Contains(values, s)
+	}
+}
+
+func firstHeader(h map[string][]string, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
