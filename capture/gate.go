@@ -12,7 +12,7 @@ const (
 	DefaultLumaThreshold   = 24
 	DefaultChromaThreshold = 12
 	DefaultCellDelta       = 24
-	DefaultCellCount       = 3
+	DefaultCellCount       = 2
 )
 
 // Gate decides which frames are worth sending: the first, every real scene change, and an
@@ -21,8 +21,9 @@ const (
 //   - its dHash differs in at least Threshold bits (the picture's structure changed);
 //   - its mean luma moved by at least LumaThreshold (the lights went off or on);
 //   - its mean chroma moved by at least ChromaThreshold (the scene was recoloured);
-//   - at least CellCount of its 72 cells moved by CellDelta levels more than the whole frame
-//     did (something appeared in one place; a flicker of the whole frame moves no cell).
+//   - at least CellCount of its 72 cells moved, in luma and chroma together, by CellDelta levels
+//     more than the whole frame did (something appeared in one place; a flicker of the whole
+//     frame moves no cell).
 //
 // Sensor noise moves none of these: each is a mean over many samples.
 // It is not safe for concurrent use.
@@ -33,9 +34,10 @@ type Gate struct {
 	LumaThreshold int
 	// ChromaThreshold is the change of mean Cb plus mean Cr that counts as a scene change. Default: 12.
 	ChromaThreshold int
-	// CellDelta is how far (0-255) a cell's mean luma must move to count as changed. Default: 24.
+	// CellDelta is how far a cell's mean luma and chroma must move, summed, to count as changed.
+	// Default: 24.
 	CellDelta int
-	// CellCount is how many changed cells count as a scene change. Default: 3.
+	// CellCount is how many changed cells count as a scene change. Default: 2.
 	CellCount int
 	// Heartbeat re-sends an unchanged scene after this long; 0 never does.
 	Heartbeat time.Duration

@@ -11,8 +11,9 @@ import (
 //     the overall brightness, it changes when the picture's structure does;
 //   - Luma, the mean luma, which catches what dHash by design cannot (the lights going off);
 //   - Cb and Cr, the mean chroma, which catch a recoloured scene of the same brightness;
-//   - Cells, the mean luma of each of the 9×8 cells the hash compares, which catch a small
-//     object appearing even where it flips too few hash bits.
+//   - Cells, CellsCb and CellsCr, the mean luma and chroma of each of the 9×8 cells the hash
+//     compares, which catch a small object appearing even where it flips too few hash bits or
+//     has the brightness of what it covers.
 //
 // A Signature is a value (no pointers), so computing and comparing one never allocates.
 type Signature struct {
@@ -20,6 +21,8 @@ type Signature struct {
 	Luma   uint8            // mean luma, 0-255
 	Cb, Cr uint8            // mean chroma, 128 for grey images
 	Cells  [cellCount]uint8 // mean luma of each cell, row by row
+	// CellsCb and CellsCr are the mean chroma of each cell, 128 for grey images.
+	CellsCb, CellsCr [cellCount]uint8
 }
 
 const (
@@ -36,8 +39,8 @@ const hashDeadZone = 3
 // cost independent of resolution: 72 cells × 64 samples = 4,608 reads per frame.
 const samplesPerCell = 8
 
-// chromaSamples is the side of the grid of chroma samples averaged for Cb and Cr.
-const chromaSamples = 16
+// chromaSamplesPerCell is the side of the grid of chroma samples averaged per cell.
+const chromaSamplesPerCell = 4
 
 // Distance is how many hash bits differ between two signatures.
 func (s Signature) Distance(o Signature) int { return bits.OnesCount64(s.Hash ^ o.Hash) }
@@ -48,18 +51,28 @@ func (s Signature) LumaDelta(o Signature) int { return absDiff(s.Luma, o.Luma) }
 // ChromaDelta is the sum of the absolute differences of the mean chromas.
 func (s Signature) ChromaDelta(o Signature) int { return absDiff(s.Cb, o.Cb) + absDiff(s.Cr, o.Cr) }
 
-// CellsChanged counts the cells whose mean luma moved by at least minDelta levels more than the
-// whole frame's did, so a flicker of the overall brightness changes no cell.
+// CellsChanged counts the cells whose mean luma and chroma moved, together, by at least minDelta
+// levels more than the whole frame's did, so a flicker of the overall brightness or a shift of
+// the white balance changes no cell.
 func (s Signature) CellsChanged(o Signature, minDelta int) int {
-	shift := int(s.Luma) - int(o.Luma)
+	shiftY, shiftCb, shiftCr := int(s.Luma)-int(o.Luma), int(s.Cb)-int(o.Cb), int(s.Cr)-int(o.Cr)
 	n := 0
 	for i := range s.Cells {
-		d := int(s.Cells[i]) - int(o.Cells[i]) - shift
-		if d >= minDelta || -d >= minDelta {
+		d := abs(int(s.Cells[i])-int(o.Cells[i])-shiftY) +
+			abs(int(s.CellsCb[i])-int(o.CellsCb[i])-shiftCb) +
+			abs(int(s.CellsCr[i])-int(o.CellsCr[i])-shiftCr)
+		if d >= minDelta {
 			n++
 		}
 	}
 	return n
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func absDiff(a, b uint8) int {
@@ -81,35 +94,36 @@ func Sign(img image.Image) Signature {
 	switch m := img.(type) {
 	case *image.YCbCr:
 		s := signPlane(m.Y[m.YOffset(r.Min.X, r.Min.Y):], m.YStride, r.Dx(), r.Dy())
-		s.Cb, s.Cr = meanChroma(m)
+		signChroma(&s, m)
 		return s
 	case *image.Gray:
 		s := signPlane(m.Pix[m.PixOffset(r.Min.X, r.Min.Y):], m.Stride, r.Dx(), r.Dy())
-		s.Cb, s.Cr = 128, 128
+		s.setGrey()
 		return s
 	}
 	return signGeneric(img)
 }
 
-// signGeneric converts img to grey and YCbCr means pixel by pixel, for image types without a
-// luma plane. It allocates and is much slower; sources in this package never need it.
+// signGeneric converts img to YCbCr pixel by pixel, for image types without a luma plane. It
+// allocates and is much slower; the sources in this package never need it.
 func signGeneric(img image.Image) Signature {
 	r := img.Bounds()
-	g := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
-	var sumCb, sumCr, n int
+	m := image.NewYCbCr(image.Rect(0, 0, r.Dx(), r.Dy()), image.YCbCrSubsampleRatio444)
 	for y := 0; y < r.Dy(); y++ {
 		for x := 0; x < r.Dx(); x++ {
 			cr, cg, cb, _ := img.At(r.Min.X+x, r.Min.Y+y).RGBA()
-			yy, u, v := color.RGBToYCbCr(uint8(cr>>8), uint8(cg>>8), uint8(cb>>8))
-			g.Pix[y*g.Stride+x] = yy
-			sumCb += int(u)
-			sumCr += int(v)
-			n++
+			i := y*m.YStride + x
+			m.Y[i], m.Cb[i], m.Cr[i] = color.RGBToYCbCr(uint8(cr>>8), uint8(cg>>8), uint8(cb>>8))
 		}
 	}
-	s := signPlane(g.Pix, g.Stride, r.Dx(), r.Dy())
-	s.Cb, s.Cr = uint8(sumCb/n), uint8(sumCr/n)
-	return s
+	return Sign(m)
+}
+
+func (s *Signature) setGrey() {
+	s.Cb, s.Cr = 128, 128
+	for i := range s.CellsCb {
+		s.CellsCb[i], s.CellsCr[i] = 128, 128
+	}
 }
 
 // signPlane computes the 9×8 grid of sampled mean lumas over a w×h plane and hashes it. The
@@ -157,20 +171,37 @@ func signPlane(pix []uint8, stride, w, h int) Signature {
 	return s
 }
 
-// meanChroma samples the chroma planes of m on a grid and returns their means.
-func meanChroma(m *image.YCbCr) (cb, cr uint8) {
+// signChroma fills the cell and frame chroma means of s from a grid of samples of m's chroma
+// planes; m passed CheckImage.
+func signChroma(s *Signature, m *image.YCbCr) {
 	r := m.Bounds()
 	w, h := r.Dx(), r.Dy()
-	sumCb, sumCr := 0, 0
-	for j := range chromaSamples {
-		y := r.Min.Y + h*(2*j+1)/(2*chromaSamples)
-		for i := range chromaSamples {
-			x := r.Min.X + w*(2*i+1)/(2*chromaSamples)
-			o := m.COffset(x, y)
-			sumCb += int(m.Cb[o])
-			sumCr += int(m.Cr[o])
+	var xs [hashCols * chromaSamplesPerCell]int
+	for col := range hashCols {
+		x0, x1 := col*w/hashCols, (col+1)*w/hashCols
+		for i := range chromaSamplesPerCell {
+			xs[col*chromaSamplesPerCell+i] = r.Min.X + min(w-1, x0+(x1-x0)*(2*i+1)/(2*chromaSamplesPerCell))
 		}
 	}
-	const n = chromaSamples * chromaSamples
-	return uint8(sumCb / n), uint8(sumCr / n)
+	sumCb, sumCr := 0, 0
+	for row := range hashRows {
+		y0, y1 := row*h/hashRows, (row+1)*h/hashRows
+		var cb, cr [hashCols]int
+		for j := range chromaSamplesPerCell {
+			y := r.Min.Y + min(h-1, y0+(y1-y0)*(2*j+1)/(2*chromaSamplesPerCell))
+			for k, x := range xs {
+				o := m.COffset(x, y)
+				cb[k/chromaSamplesPerCell] += int(m.Cb[o])
+				cr[k/chromaSamplesPerCell] += int(m.Cr[o])
+			}
+		}
+		for col := range hashCols {
+			const n = chromaSamplesPerCell * chromaSamplesPerCell
+			s.CellsCb[row*hashCols+col] = uint8(cb[col] / n)
+			s.CellsCr[row*hashCols+col] = uint8(cr[col] / n)
+			sumCb += cb[col] / n
+			sumCr += cr[col] / n
+		}
+	}
+	s.Cb, s.Cr = uint8(sumCb/cellCount), uint8(sumCr/cellCount)
 }

@@ -35,10 +35,10 @@ type y4mReader struct {
 func newY4MReader(r io.Reader) (*y4mReader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	line, err := readLine(br)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%w: no complete header: %w", ErrBadStream, io.ErrUnexpectedEOF)
+	}
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: no header: %w", ErrBadStream, io.ErrUnexpectedEOF)
-		}
 		return nil, err
 	}
 	fields := strings.Fields(line)
@@ -64,7 +64,7 @@ func newY4MReader(r io.Reader) (*y4mReader, error) {
 			switch {
 			case val == "mono":
 				y.mono = true
-			case strings.HasPrefix(val, "420") && !strings.Contains(val, "p"):
+			case val == "420" || val == "420jpeg" || val == "420mpeg2" || val == "420paldv":
 				y.ratio = image.YCbCrSubsampleRatio420
 			case val == "422":
 				y.ratio = image.YCbCrSubsampleRatio422

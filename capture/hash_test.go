@@ -1,0 +1,165 @@
+package capture
+
+import (
+	"image"
+	"image/color"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// noisy returns a copy of img with every luma sample moved by up to ±amp, as a sensor would.
+func noisy(img *image.YCbCr, amp int, rng *rand.Rand) *image.YCbCr {
+	out := copyImage(nil, img).(*image.YCbCr)
+	for i := range out.Y {
+		out.Y[i] = clampAdd(out.Y[i], rng.IntN(2*amp+1)-amp)
+	}
+	return out
+}
+
+// scene renders a demo-style scene at w×h.
+func scene(bg color.RGBA, w, h int, boxes ...demoBox) *image.YCbCr {
+	return renderScene(demoScene{background: bg, boxes: boxes}, w, h)
+}
+
+var (
+	beige  = color.RGBA{225, 215, 190, 255}
+	red    = color.RGBA{200, 30, 30, 255}
+	blue   = color.RGBA{30, 60, 200, 255}
+	green  = color.RGBA{60, 140, 70, 255}
+	purple = color.RGBA{140, 60, 140, 255}
+)
+
+func TestGateIgnoresNoiseAndFlickerCatchesChanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := scene(beige, 640, 360, demoBox{image.Rect(1, 3, 5, 8), red})
+	flicker := copyImage(nil, base).(*image.YCbCr)
+	for i := range flicker.Y {
+		flicker.Y[i] = clampAdd(flicker.Y[i], 6) // the whole frame a little brighter
+	}
+	// Same luma, other hue: only the chroma means tell these apart.
+	grey := scene(color.RGBA{128, 128, 128, 255}, 640, 360)
+	tinted := image.NewYCbCr(grey.Rect, image.YCbCrSubsampleRatio420)
+	copy(tinted.Y, grey.Y)
+	for i := range tinted.Cb {
+		tinted.Cb[i], tinted.Cr[i] = 100, 160
+	}
+	cases := []struct {
+		name   string
+		a, b   *image.YCbCr
+		change bool
+	}{
+		{"sensor noise", base, noisy(base, 12, rng), false},
+		{"brightness flicker", base, flicker, false},
+		{"object appears", base, scene(beige, 640, 360, demoBox{image.Rect(1, 3, 5, 8), red}, demoBox{image.Rect(11, 2, 15, 8), blue}), true},
+		{"small object appears", base, scene(beige, 640, 360, demoBox{image.Rect(1, 3, 5, 8), red}, demoBox{image.Rect(12, 1, 14, 3), blue}), true},
+		{"lights off", base, scene(color.RGBA{14, 12, 10, 255}, 640, 360), true},
+		{"recoloured", grey, tinted, true},
+		{"object moves", base, scene(beige, 640, 360, demoBox{image.Rect(9, 3, 13, 8), red}), true},
+		{"other scene", base, scene(green, 640, 360, demoBox{image.Rect(6, 2, 10, 7), purple}), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var g Gate
+			now := time.Unix(0, 0)
+			if send, reason, _ := g.Check(Sign(c.a), now); !send || reason != "first" {
+				t.Fatalf("first frame: send %v reason %q", send, reason)
+			}
+			b := noisy(c.b, 3, rng)
+			send, reason, d := g.Check(Sign(b), now.Add(time.Second))
+			if send != c.change {
+				sa, sb := Sign(c.a), Sign(b)
+				t.Fatalf("send = %v (%q), want %v; distance %d, luma Δ %d, chroma Δ %d, cells changed %d",
+					send, reason, c.change, d, sa.LumaDelta(sb), sa.ChromaDelta(sb), sa.CellsChanged(sb, DefaultCellDelta))
+			}
+		})
+	}
+}
+
+func TestGateHeartbeat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := scene(beige, 320, 180, demoBox{image.Rect(1, 3, 5, 8), red})
+	for _, hb := range []time.Duration{0, 2 * time.Second} {
+		g := Gate{Heartbeat: hb}
+		t0 := time.Unix(100, 0)
+		var reasons []string
+		for i := range 50 { // 5 s at 10 fps
+			if send, reason, _ := g.Check(Sign(noisy(img, 8, rng)), t0.Add(time.Duration(i)*100*time.Millisecond)); send {
+				reasons = append(reasons, reason)
+			}
+		}
+		want := []string{"first"}
+		if hb > 0 {
+			want = []string{"first", "heartbeat", "heartbeat"} // at 2 s and 4 s
+		}
+		if len(reasons) != len(want) {
+			t.Errorf("heartbeat %s: sent %v, want %v", hb, reasons, want)
+		}
+	}
+}
+
+func TestGateRevert(t *testing.T) {
+	a, b := Sign(scene(beige, 160, 90)), Sign(scene(green, 160, 90, demoBox{image.Rect(2, 2, 8, 8), red}))
+	var g Gate
+	t0 := time.Unix(0, 0)
+	g.Check(a, t0)
+	g.Sent(a, t0)
+	if send, _, _ := g.Check(b, t0); !send {
+		t.Fatal("scene b not a change")
+	}
+	g.Revert() // b went stale unsent
+	if send, reason, _ := g.Check(b, t0); !send || reason != "changed" {
+		t.Fatalf("after revert, b again: send %v reason %q, want a change", send, reason)
+	}
+}
+
+func TestSignOddSizes(t *testing.T) {
+	for _, size := range []image.Point{{1, 1}, {1, 7}, {7, 1}, {3, 5}, {9, 8}, {17, 9}, {641, 479}} {
+		img := image.NewYCbCr(image.Rect(0, 0, size.X, size.Y), image.YCbCrSubsampleRatio420)
+		for i := range img.Y {
+			img.Y[i] = uint8(i * 7)
+		}
+		s := Sign(img)
+		if g := Sign(image.NewGray(img.Rect)); g.Luma != 0 {
+			t.Errorf("%v: black grey image has luma %d", size, g.Luma)
+		}
+		// A sub-image signs like the same pixels copied out.
+		sub := img.SubImage(image.Rect(0, 0, size.X, size.Y)).(*image.YCbCr)
+		if Sign(sub) != s {
+			t.Errorf("%v: sub-image signs differently", size)
+		}
+	}
+}
+
+func TestSignGenericMatchesPlanes(t *testing.T) {
+	img := scene(beige, 320, 180, demoBox{image.Rect(1, 3, 5, 8), red})
+	rgba := image.NewRGBA(img.Rect)
+	for y := range 180 {
+		for x := range 320 {
+			rgba.Set(x, y, img.At(x, y))
+		}
+	}
+	a, b := Sign(img), Sign(rgba)
+	if d := a.Distance(b); d > 2 || a.LumaDelta(b) > 2 || a.ChromaDelta(b) > 4 {
+		t.Errorf("RGBA path differs from YCbCr path: distance %d, luma Δ %d, chroma Δ %d", d, a.LumaDelta(b), a.ChromaDelta(b))
+	}
+}
+
+func TestSignMalformedIsZero(t *testing.T) {
+	img := image.NewYCbCr(image.Rect(0, 0, 64, 64), image.YCbCrSubsampleRatio420)
+	img.Y = img.Y[:100]
+	if s := Sign(img); s != (Signature{}) {
+		t.Errorf("truncated image signed %+v, want zero", s)
+	}
+	if CheckImage(img) == nil {
+		t.Error("CheckImage accepted a truncated luma plane")
+	}
+}
+
+func BenchmarkSign1080p(b *testing.B) {
+	img := noisy(scene(beige, 1920, 1080, demoBox{image.Rect(1, 3, 5, 8), red}), 4, rand.New(rand.NewPCG(5, 6)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Sign(img)
+	}
+}
