@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -117,11 +118,8 @@ func NewMLX(cfg MLXConfig) (*MLX, error) {
 	if cfg.Python == "" {
 		cfg.Python = layout.Python()
 	}
-	if cfg.Script == "" {
-		if err := WriteWorkerFiles(layout); err != nil {
-			return nil, err
-		}
-		cfg.Script = layout.WorkerScript()
+	if _, err := exec.LookPath(cfg.Python); err != nil {
+		return nil, noPython(cfg.Python, err)
 	}
 	if cfg.ModelPath == "" {
 		p, err := ResolveModel(layout, cfg.Model)
@@ -129,6 +127,12 @@ func NewMLX(cfg MLXConfig) (*MLX, error) {
 			return nil, err
 		}
 		cfg.ModelPath = p
+	}
+	if cfg.Script == "" {
+		if err := WriteWorkerFiles(layout); err != nil {
+			return nil, err
+		}
+		cfg.Script = layout.WorkerScript()
 	}
 	if cfg.Prompt == "" {
 		cfg.Prompt = DefaultPrompt
@@ -339,6 +343,11 @@ func (m *MLX) supervise(ctx context.Context) error {
 	}
 }
 
+func noPython(python string, err error) *WorkerError {
+	return &WorkerError{Code: "no_python", Fatal: true, Detail: err.Error(),
+		Advice: fmt.Sprintf("cannot run the worker's Python %s: run `narrator setup`, or pass --worker-python (env NARRATOR_WORKER_PYTHON)", python)}
+}
+
 // backoff is min·2^(n-1), at most max.
 func backoff(minD, maxD time.Duration, n int) time.Duration {
 	d := minD
@@ -367,8 +376,7 @@ func (m *MLX) launch(ctx context.Context) (*workerProc, workerEvent, *WorkerErro
 		env: env, log: m.cfg.Logger, garbage: m.invalid,
 	})
 	if err != nil {
-		return nil, workerEvent{}, &WorkerError{Code: "no_python", Fatal: true, Detail: err.Error(),
-			Advice: fmt.Sprintf("cannot run the worker's Python %s: run `narrator setup`, or pass --worker-python (env NARRATOR_WORKER_PYTHON)", m.cfg.Python)}
+		return nil, workerEvent{}, noPython(m.cfg.Python, err)
 	}
 	m.mu.Lock()
 	m.pid = p.pid

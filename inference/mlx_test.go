@@ -538,7 +538,6 @@ func TestMLXKnownLoadFailuresBecomeAdvice(t *testing.T) {
 		{"version", "mlx_vlm_too_old", "0.3.6", func(c *MLXConfig) { c.Env = append(c.Env, "FAKE_MLX_VLM_VERSION=0.3.5") }},
 		{"missing", "mlx_vlm_missing", "narrator setup", func(c *MLXConfig) { c.Env = append(c.Env, "PYTHONPATH="+c.DataDir) }},
 		{"not downloaded", "not_downloaded", "narrator setup", func(c *MLXConfig) { c.ModelPath = "mlx-community/never-downloaded" }},
-		{"no python", "no_python", "--worker-python", func(c *MLXConfig) { c.Python = "/nonexistent/python3" }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -553,9 +552,6 @@ func TestMLXKnownLoadFailuresBecomeAdvice(t *testing.T) {
 					c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=error:"+tc.name)
 				}
 			})
-			if tc.name == "no python" {
-				h.pids[-1] = true // no process ever starts
-			}
 			h.start(conn)
 			err := h.waitRun()
 			we := workerError(t, err)
@@ -709,5 +705,16 @@ func TestStageStopsWithTheWorkersFatalError(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the stage did not stop on the worker's fatal error")
+	}
+}
+
+func TestNewMLXWithoutPython(t *testing.T) {
+	_, err := NewMLX(MLXConfig{DataDir: t.TempDir(), ModelPath: t.TempDir(), Python: "/nonexistent/python3"})
+	if we := workerError(t, err); we.Code != "no_python" || !strings.Contains(err.Error(), "narrator setup") || !strings.Contains(err.Error(), "--worker-python") {
+		t.Errorf("NewMLX: %v, want no_python with both fixes", err)
+	}
+	_, err = NewMLX(MLXConfig{DataDir: t.TempDir(), Python: python3(t), Model: "org/not-downloaded"})
+	if we := workerError(t, err); we.Code != "not_downloaded" || !strings.Contains(err.Error(), "narrator setup --model org/not-downloaded") {
+		t.Errorf("NewMLX: %v, want not_downloaded with the setup command", err)
 	}
 }

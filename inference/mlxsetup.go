@@ -265,8 +265,8 @@ func Setup(ctx context.Context, cfg SetupConfig) error {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(cfg.Out, format+"\n", args...) }
-	if problem := MLXPlatformProblem(cfg.Platform); problem != "" {
-		return fmt.Errorf("%w: %s. Nothing was installed. Use --backend heuristic here, or run narrator setup on an Apple Silicon Mac", ErrNeedsAppleSilicon, problem)
+	if MLXPlatformProblem(cfg.Platform) != "" {
+		return fmt.Errorf("%w (M1 or later, macOS 14 or newer) and this machine is %s: nothing was installed. Use --backend heuristic here, or --backend openai with a model server", ErrNeedsAppleSilicon, cfg.Platform)
 	}
 	if cfg.DataDir == "" {
 		d, err := DataDir()

@@ -24,6 +24,8 @@ func commands() []command {
 		{"capture", "run only the capture stage against a shared bus (--nats)", runCapture},
 		{"infer", "run only the inference stage against a shared bus (--nats)", runInfer},
 		{"speak", "run only narration and speech against a shared bus (--nats)", runSpeak},
+		{"setup", "prepare the mlx backend (Apple Silicon): Python environment, mlx-vlm, model", runSetup},
+		{"doctor", "check what narrator needs and print the fix for each problem", runDoctor},
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -37,17 +36,20 @@ type inferOptions struct {
 	model     string
 	openaiURL string
 	apiKey    string
+	// workerPython is the mlx worker's interpreter (default: the environment `narrator setup` made).
+	workerPython string
 }
 
 func (o *inferOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.backend, "backend", "auto", "what describes frames: auto, openai, heuristic (auto: a local model server if one answers, else the heuristic)")
-	fs.StringVar(&o.model, "model", "", "model id (default: for openai, the first vision model the server lists)")
+	fs.StringVar(&o.backend, "backend", "auto", "what describes frames: auto, mlx, openai, heuristic (auto: mlx on an Apple Silicon Mac after `narrator setup`, else a local model server if one answers, else the heuristic)")
+	fs.StringVar(&o.model, "model", "", "model id (default: for mlx, "+inference.DefaultMLXModel+" or a local folder; for openai, the first vision model the server lists)")
+	fs.StringVar(&o.workerPython, "worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "Python interpreter for the mlx worker, with mlx-vlm installed (default: the environment `narrator setup` made; env NARRATOR_WORKER_PYTHON)")
 	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
 	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
 }
 
 func (o *inferOptions) validate() error {
-	return oneOf("backend", o.backend, "auto", "openai", "heuristic")
+	return oneOf("backend", o.backend, "auto", "mlx", "openai", "heuristic")
 }
 
 func (o *inferOptions) stages(e env) ([]stage, error) {
@@ -87,10 +89,17 @@ func (o *inferOptions) describer(e env) (inference.Describer, error) {
 		return inference.NewHeuristic(), nil
 	case "openai":
 		return o.openai(e, o.openaiURL)
+	case "mlx":
+		return o.mlx(e)
 	}
 	if o.openaiURL != "" {
 		e.log.Info("backend: using the model server at " + o.openaiURL + " (--openai-url)")
 		return o.openai(e, o.openaiURL)
+	}
+	d, why := o.mlxAuto(e)
+	if d != nil {
+		e.log.Info("backend: mlx (FastVLM through mlx-vlm, set up by `narrator setup`)")
+		return d, nil
 	}
 	for _, s := range inference.Probe(e.ctx, inference.LocalServers, 300*time.Millisecond) {
 		if o.model == "" && !slices.ContainsFunc(s.Models, inference.IsVisionModel) {
@@ -104,10 +113,6 @@ func (o *inferOptions) describer(e env) (inference.Describer, error) {
 		}
 		e.log.Info(fmt.Sprintf("backend: found %s at %s, describing with %s", s.Name, s.URL, d.Info().Model))
 		return d, nil
-	}
-	why := "not on Apple Silicon"
-	if runtime.GOOS == "darwin" && runtime.GOARCH == "arm64" {
-		why = "the mlx backend is not set up"
 	}
 	e.log.Info("backend: " + why + " and no local model server answered (Ollama, llama-server, LM Studio, vLLM, mlx_vlm.server), using the heuristic describer (measures colour, brightness and change; not a model); set --openai-url to use a model server")
 	return inference.NewHeuristic(), nil

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/narrator-dev/narrator/inference"
+)
+
+func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("setup", "Prepares the mlx backend on an Apple Silicon Mac: finds uv, creates a Python 3.12\n"+
+		"environment in the narrator's data directory ($NARRATOR_HOME, else the user data directory),\n"+
+		"installs the pinned mlx-vlm, downloads the model and checks that it loads. Safe to run again:\n"+
+		"finished steps are skipped and an interrupted download resumes.", stderr)
+	model := fs.String("model", inference.DefaultMLXModel, "hub id (org/name) or local folder of an mlx-format model")
+	revision := fs.String("revision", "", "commit, tag or branch to download (default: pinned for the default model, else main)")
+	check := fs.Bool("check", true, "load the model once at the end to prove it works")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("setup takes no arguments, got %q", fs.Args())
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return inference.Setup(ctx, inference.SetupConfig{
+		Model: *model, Revision: *revision, Check: *check, Out: stdout, Logger: log,
+	})
+}
