@@ -28,6 +28,7 @@ type Stage struct {
 	cfg       Config
 	conn      *bus.Conn
 	frames    *bus.Queue[bus.Frame]
+	requests  *requests // describe-now and ask requests, and the narrator's prompt
 	described *bus.Counter
 	failed    *bus.Counter
 }
@@ -54,10 +55,16 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inference: %w", err)
 	}
+	reqs, err := newRequests(conn, cfg.Counters)
+	if err != nil {
+		frames.Close()
+		return nil, fmt.Errorf("inference: %w", err)
+	}
 	return &Stage{
 		cfg:       cfg,
 		conn:      conn,
 		frames:    frames,
+		requests:  reqs,
 		described: cfg.Counters.Counter("inference.described"),
 		failed:    cfg.Counters.Counter("inference.failed"),
 	}, nil
@@ -67,6 +74,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 // fails, Run stops and returns its error.
 func (s *Stage) Run(ctx context.Context) error {
 	defer s.frames.Close()
+	defer s.requests.start(ctx, s)()
 	if r, ok := s.cfg.Describer.(Runner); ok {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -90,16 +98,19 @@ func (s *Stage) loop(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		s.describe(ctx, f)
+		s.requests.remember(f)
+		s.describe(ctx, f, bus.DescribeRequest{})
 	}
 }
 
-// describe runs the describer on one frame and publishes its partial and final descriptions.
-func (s *Stage) describe(ctx context.Context, f bus.Frame) {
+// describe runs the describer on one frame and publishes its partial and final descriptions;
+// req is the describe request it answers, if any, whose prompt it follows.
+func (s *Stage) describe(ctx context.Context, f bus.Frame, req bus.DescribeRequest) {
 	info := s.cfg.Describer.Info()
 	d := bus.Description{
 		ID: bus.NewID(), Camera: f.Camera, FrameID: f.ID, Backend: info.Backend, Model: info.Model,
 		IsModel: info.IsModel, CapturedAt: f.CapturedAt, InferenceStartedAt: time.Now().UTC(),
+		RequestID: req.ID,
 	}
 	partial := func(text string) {
 		if d.FirstTokenAt.IsZero() {
@@ -109,7 +120,7 @@ func (s *Stage) describe(ctx context.Context, f bus.Frame) {
 		p.Partial, p.Text = true, text
 		s.publish(p)
 	}
-	res, err := s.cfg.Describer.Describe(ctx, f, partial)
+	res, err := s.requests.call(ctx, s.cfg.Describer, f, req.Prompt, partial)
 	d.CompletedAt = time.Now().UTC()
 	if err != nil {
 		if ctx.Err() != nil {
