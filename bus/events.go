@@ -120,6 +120,10 @@ type Description struct {
 	// RequestID is the DescribeRequest this description answers (describe now, ask); empty for
 	// descriptions of frames as they arrive.
 	RequestID string `json:"request_id,omitempty"`
+	// Cancelled, on a final description, says why its generation was stopped before it ended
+	// (e.g. preempted by a scene change); Error is then set too, and Text is what was generated
+	// until then.
+	Cancelled string `json:"cancelled,omitempty"`
 }
 
 // Actions a Decision takes.
