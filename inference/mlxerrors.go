@@ -62,7 +62,7 @@ var knownFailures = []knownFailure{
 		advice: "quantized FastVLM needs mlx-vlm 0.6.0 or newer: run `narrator setup` to install the pinned version"},
 	{code: "not_downloaded", fatal: true, match: []string{"outgoing traffic has been disabled", "LocalEntryNotFoundError"},
 		advice: "the model is not downloaded and the worker runs offline: run `narrator setup` (with --model for another model) while online"},
-	{code: "incomplete_download", fatal: true, match: []string{"is incomplete", "IncompleteSnapshotError", "incomplete_model"},
+	{code: "incomplete_download", fatal: true, match: []string{"is incomplete", "IncompleteSnapshotError"},
 		advice: "the model download is incomplete: re-run `narrator setup`; it resumes where it stopped"},
 	{code: "model_not_found", fatal: true, match: []string{"RepositoryNotFoundError", "GatedRepoError", "401 Client Error", "Repository Not Found"},
 		advice: "the model id was not found on the Hugging Face hub or needs access: check the spelling, or accept its terms on huggingface.co and log in with `hf auth login`"},

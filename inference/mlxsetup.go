@@ -211,6 +211,7 @@ func runHelper(ctx context.Context, python string, args, env []string, stderr io
 		case ev, ok := <-p.events:
 			if !ok {
 				<-p.exited
+				p.stop(0) // releases the stdin writer and takes any stray children
 				return evs, p.lastWords(), p.exitError()
 			}
 			evs = append(evs, ev)

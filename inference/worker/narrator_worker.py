@@ -414,7 +414,7 @@ def download(args, proto):
             return fatal(proto, "download_failed", describe_exception(exc))
     problem = check_snapshot(path)
     if problem:
-        return fatal(proto, "incomplete_model", problem)
+        return fatal(proto, "incomplete_download", problem)
     proto.send("downloaded", model=args.model, revision=args.revision or None, path=path)
     return 0
 
