@@ -158,7 +158,10 @@ func TestSetupFailures(t *testing.T) {
 		}, []string{"native arm64 Python", "uv"}},
 		{"install fails", func(c *SetupConfig) { c.Env = append(c.Env, "FAKE_UV_FAIL=pip", "FAKE_UV_FAIL_MESSAGE=network down") }, []string{"install mlx-vlm", "network down"}},
 		{"venv fails", func(c *SetupConfig) { c.Env = append(c.Env, "FAKE_UV_FAIL=venv") }, []string{"create the Python environment"}},
-		{"wrong model id", func(c *SetupConfig) { c.Model = "nobody/nothing"; c.Env = append(c.Env, "FAKE_HF_DOWNLOAD=error:not_found") }, []string{"not found", "nobody/nothing"}},
+		{"wrong model id", func(c *SetupConfig) {
+			c.Model = "nobody/nothing"
+			c.Env = append(c.Env, "FAKE_HF_DOWNLOAD=error:not_found")
+		}, []string{"not found", "nobody/nothing"}},
 		{"gated model", func(c *SetupConfig) { c.Model = "org/gated"; c.Env = append(c.Env, "FAKE_HF_DOWNLOAD=error:gated") }, []string{"needs access"}},
 		{"incomplete", func(c *SetupConfig) { c.Env = append(c.Env, "FAKE_HF_DOWNLOAD=incomplete") }, []string{"incomplete", "resumes"}},
 		{"coreml model", func(c *SetupConfig) {
