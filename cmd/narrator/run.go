@@ -69,6 +69,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	}
 	var busOpts busOptions
 	busOpts.register(fs, p.embedded)
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on HOST:PORT at /metrics (loopback unless a host is named; default: off)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
 	jsonOut := fs.Bool("json", false, "print every bus event as one JSON line on stdout (logs stay on stderr)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -128,6 +129,14 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	}
 	for _, build := range builders {
 		s, err := build(e)
+		if err != nil {
+			closeStages(stages)
+			return err
+		}
+		stages = append(stages, s...)
+	}
+	if *metricsAddr != "" {
+		s, err := metricsStages(e, *metricsAddr)
 		if err != nil {
 			closeStages(stages)
 			return err
