@@ -20,6 +20,9 @@ var ErrNoFFmpeg = errors.New("ffmpeg not found")
 // ffmpegHelp says how to install ffmpeg.
 const ffmpegHelp = "file:, dir:, rtsp:// and http(s):// sources are decoded by ffmpeg; install it with `sudo apt-get install ffmpeg` (Debian, Ubuntu) or `brew install ffmpeg` (macOS)"
 
+// errStreamEnded is why a stream, or a clip whose ffmpeg failed, stopped delivering frames.
+var errStreamEnded = errors.New("no more frames")
+
 // lookFFmpeg finds the ffmpeg binary.
 func lookFFmpeg(bin string) (string, error) {
 	path, err := exec.LookPath(bin)
@@ -157,8 +160,11 @@ func (s *ffmpegSource) failure(err error) error {
 	if p := s.why.Load(); p != nil && *p != "" {
 		why = *p + "; "
 	}
-	if !s.live && errors.Is(err, io.EOF) && werr == nil && why == "" {
-		return io.EOF
+	if errors.Is(err, io.EOF) {
+		if !s.live && werr == nil && why == "" {
+			return io.EOF
+		}
+		err = errStreamEnded // not io.EOF: a stream that ends has failed
 	}
 	if werr != nil && why == "" {
 		why = "ffmpeg " + werr.Error() + "; "

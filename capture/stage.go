@@ -63,6 +63,7 @@ type Stage struct {
 	failed   *bus.Counter
 	bad      *bus.Counter
 	restarts *bus.Counter
+	reopens  *bus.Counter
 }
 
 // New validates cfg and returns a stage publishing on conn.
@@ -108,6 +109,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 		failed:   c.Counter("capture.frames.failed"),
 		bad:      c.Counter("capture.frames.invalid"),
 		restarts: c.Counter("capture.source_restarts"),
+		reopens:  c.Counter("capture.source_reopen.failed"),
 	}, nil
 }
 
@@ -195,6 +197,7 @@ func (s *Stage) reopen(ctx context.Context, backoff time.Duration) (Source, int,
 		if ctx.Err() != nil {
 			return nil, attempt, backoff
 		}
+		s.reopens.Add(1)
 		s.cfg.Logger.Warn("reopen failed", "attempt", attempt, "err", err, "retry_in", backoff)
 	}
 }
