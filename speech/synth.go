@@ -44,7 +44,28 @@ func NewESpeak(voice string, rate int) (*ESpeak, error) {
 	if _, err := lookPath(e.Binary); err != nil {
 		return nil, fmt.Errorf("espeak-ng: %w; install it (apt-get install espeak-ng, brew install espeak-ng)", err)
 	}
+	if err := e.checkVoice(); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkVoice makes sure espeak-ng knows the voice: it would otherwise speak with its default
+// voice without a word. Variants ("en-us+f3") are checked by their base voice.
+func (e *ESpeak) checkVoice() error {
+	out, err := run(context.Background(), "", e.Binary, "--voices")
+	if err != nil {
+		return fmt.Errorf("espeak-ng: list voices: %w", err)
+	}
+	base, _, _ := strings.Cut(e.Voice, "+")
+	for line := range strings.Lines(string(out)) {
+		// Pty Language Age/Gender VoiceName File Other-languages
+		f := strings.Fields(line)
+		if len(f) >= 5 && (strings.EqualFold(f[1], base) || strings.EqualFold(f[3], base) || strings.EqualFold(f[4], base)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("espeak-ng has no voice %q; `espeak-ng --voices` lists them", e.Voice)
 }
 
 // Name is "espeak-ng".
