@@ -22,6 +22,7 @@ var docTypes = map[string]func() any{
 	"SpeechEvent":   func() any { return new(bus.SpeechEvent) },
 	"SpeechControl": func() any { return new(bus.SpeechControl) },
 	"Stats":         func() any { return new(bus.Stats) },
+	"WorkerState":   func() any { return new(bus.WorkerState) },
 }
 
 // docExample is one JSON example from docs/events.md.
