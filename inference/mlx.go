@@ -202,6 +202,7 @@ func (m *MLX) PID() int {
 type mlxCall struct {
 	ctx    context.Context
 	frame  bus.Frame
+	prompt string // "" for the configured prompt
 	result chan callResult // buffered: the supervisor never waits for Describe
 
 	mu      sync.Mutex
@@ -245,7 +246,13 @@ func (c *mlxCall) finish(res Result, err error) {
 // partial. It returns when the answer is complete, on failure, or as soon as ctx ends (the
 // worker is then told to cancel).
 func (m *MLX) Describe(ctx context.Context, f bus.Frame, partial func(text string)) (Result, error) {
-	c := &mlxCall{ctx: ctx, frame: f, result: make(chan callResult, 1), notify: make(chan struct{}, 1)}
+	return m.DescribePrompt(ctx, f, "", partial)
+}
+
+// DescribePrompt is Describe with prompt in place of the configured prompt ("" keeps it); the
+// system prompt stays.
+func (m *MLX) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(text string)) (Result, error) {
+	c := &mlxCall{ctx: ctx, frame: f, prompt: prompt, result: make(chan callResult, 1), notify: make(chan struct{}, 1)}
 	select {
 	case m.calls <- c:
 	case <-ctx.Done():
@@ -465,8 +472,12 @@ func (m *MLX) serve(ctx context.Context, p *workerProc, consecutive *int) *Worke
 // do runs one request. It returns why the worker must be restarted, or nil.
 func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *int) *WorkerError {
 	id := bus.NewID()
+	prompt := m.cfg.Prompt
+	if c.prompt != "" {
+		prompt = c.prompt
+	}
 	line, err := appendGenerate(nil, generateRequest{
-		ID: id, Prompt: m.cfg.Prompt, System: m.cfg.System, MaxTokens: m.cfg.MaxTokens,
+		ID: id, Prompt: prompt, System: m.cfg.System, MaxTokens: m.cfg.MaxTokens,
 		Temperature: m.cfg.Temperature, TopP: m.cfg.TopP,
 	}, c.frame.JPEG)
 	if err != nil {

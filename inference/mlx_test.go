@@ -274,6 +274,9 @@ func leakCheck(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) }) // registered first, so it runs last
 }
 
+var _ PromptDescriber = (*MLX)(nil)
+var _ Runner = (*MLX)(nil)
+
 func TestMLXReadyStreamsAndCallsMLXVLMRight(t *testing.T) {
 	leakCheck(t)
 	srv := bustest.Server(t)
@@ -347,6 +350,13 @@ func TestMLXReadyStreamsAndCallsMLXVLMRight(t *testing.T) {
 	msgs, _ := json.Marshal(tmpl[1]["messages"])
 	if want := `[{"content":"Be brief.","role":"system"},{"content":"` + DefaultPrompt + `","role":"user"}]`; string(msgs) != want {
 		t.Errorf("messages %s, want %s", msgs, want)
+	}
+	if _, err := h.m.DescribePrompt(context.Background(), f, "Is anyone there?", nil); err != nil {
+		t.Fatal(err)
+	}
+	tmpl = h.calls("apply_chat_template")
+	if msgs, _ := json.Marshal(tmpl[len(tmpl)-1]["messages"]); !strings.Contains(string(msgs), `"content":"Is anyone there?","role":"user"`) {
+		t.Errorf("DescribePrompt sent %s, want the given prompt", msgs)
 	}
 	if loads := h.calls("load"); len(loads) != 1 || loads[0]["path"] != h.m.cfg.ModelPath {
 		t.Errorf("load calls %v, want one with the model folder", loads)
