@@ -202,7 +202,7 @@ func (m *MLX) PID() int {
 type mlxCall struct {
 	ctx    context.Context
 	frame  bus.Frame
-	prompt string // "" for the configured prompt
+	prompt string          // "" for the configured prompt
 	result chan callResult // buffered: the supervisor never waits for Describe
 
 	mu      sync.Mutex
