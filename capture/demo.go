@@ -86,7 +86,11 @@ func (d *Demo) Read() (image.Image, func(), error) {
 	case <-d.tick.C:
 	}
 	scene := int(time.Since(d.start)/demoSceneLength) % len(d.frames)
-	src := d.frames[scene]
+	return d.withNoise(d.frames[scene]), func() {}, nil
+}
+
+// withNoise copies src into the frame handed out, adding sensor-like noise (±3) to its luma.
+func (d *Demo) withNoise(src *image.YCbCr) *image.YCbCr {
 	copy(d.out.Y, src.Y)
 	copy(d.out.Cb, src.Cb)
 	copy(d.out.Cr, src.Cr)
@@ -96,7 +100,7 @@ func (d *Demo) Read() (image.Image, func(), error) {
 		d.seed ^= d.seed << 5
 		d.out.Y[i] = clampAdd(d.out.Y[i], int(d.seed%7)-3)
 	}
-	return d.out, func() {}, nil
+	return d.out
 }
 
 func clampAdd(v uint8, d int) uint8 {

@@ -163,3 +163,26 @@ func BenchmarkSign1080p(b *testing.B) {
 		Sign(img)
 	}
 }
+
+func TestScaleKeepsTheScene(t *testing.T) {
+	src := scene(beige, 1920, 1080, demoBox{image.Rect(1, 3, 5, 8), red}, demoBox{image.Rect(11, 2, 15, 8), blue})
+	var s scaler
+	for _, size := range []image.Point{{1024, 576}, {1000, 563}, {300, 169}, {1, 1}, {1920, 1080}} {
+		out := s.scaleYCbCr(src, size.X, size.Y)
+		if out.Bounds().Size() != size {
+			t.Fatalf("scaled to %v, want %v", out.Bounds().Size(), size)
+		}
+		a, b := Sign(src), Sign(out)
+		if size.X > 100 && (a.Distance(b) > 4 || a.LumaDelta(b) > 2 || a.ChromaDelta(b) > 3 || a.CellsChanged(b, DefaultCellDelta) > 2) {
+			t.Errorf("%v: scaled frame differs: distance %d, luma Δ %d, chroma Δ %d, cells %d", size, a.Distance(b), a.LumaDelta(b), a.ChromaDelta(b), a.CellsChanged(b, DefaultCellDelta))
+		}
+	}
+	// A flat plane stays flat, edges included.
+	flat := scene(purple, 333, 111)
+	out := s.scaleYCbCr(flat, 100, 33)
+	for i, v := range out.Y {
+		if v != flat.Y[0] {
+			t.Fatalf("flat plane scaled: Y[%d] = %d, want %d", i, v, flat.Y[0])
+		}
+	}
+}

@@ -29,7 +29,8 @@ func Prepare(img image.Image, maxEdge, quality, maxBytes int) (Prepared, error) 
 // preparer reuses its scaling and encoding buffers from one frame to the next. It is not safe
 // for concurrent use.
 type preparer struct {
-	scaled *image.RGBA
+	planes scaler      // for YCbCr and grey frames, all the sources in this package deliver
+	scaled *image.RGBA // for other types
 	buf    bytes.Buffer
 }
 
@@ -40,11 +41,18 @@ func (p *preparer) prepare(img image.Image, maxEdge, quality, maxBytes int) (Pre
 	quality = min(100, max(1, quality))
 	r := img.Bounds()
 	if w, h := scaledSize(r.Dx(), r.Dy(), maxEdge); w != r.Dx() || h != r.Dy() {
-		if p.scaled == nil || p.scaled.Rect.Dx() != w || p.scaled.Rect.Dy() != h {
-			p.scaled = image.NewRGBA(image.Rect(0, 0, w, h))
+		switch m := img.(type) {
+		case *image.YCbCr:
+			img = p.planes.scaleYCbCr(m, w, h)
+		case *image.Gray:
+			img = p.planes.scaleGray(m, w, h)
+		default:
+			if p.scaled == nil || p.scaled.Rect.Dx() != w || p.scaled.Rect.Dy() != h {
+				p.scaled = image.NewRGBA(image.Rect(0, 0, w, h))
+			}
+			draw.ApproxBiLinear.Scale(p.scaled, p.scaled.Rect, img, r, draw.Src, nil)
+			img = p.scaled
 		}
-		draw.ApproxBiLinear.Scale(p.scaled, p.scaled.Rect, img, r, draw.Src, nil)
-		img = p.scaled
 	}
 	for q := quality; ; q = max(5, q-15) {
 		p.buf.Reset()
