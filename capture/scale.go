@@ -7,9 +7,9 @@ import "image"
 // reductions average every pixel instead of skipping most), then resampled bilinearly in fixed
 // point. It reuses its buffers from one frame to the next and is not safe for concurrent use.
 type scaler struct {
-	halves     [2][]byte // ping-pong buffers for halving
-	xi         []int     // per destination column: left source column
-	xf         []int     // per destination column: weight of the right one, 0-256
+	halves   [2][]byte // ping-pong buffers for halving
+	xi       []int     // per destination column: left source column
+	xf       []int     // per destination column: weight of the right one, 0-256
 	outYCbCr *image.YCbCr
 	outGray  *image.Gray
 }
