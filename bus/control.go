@@ -58,16 +58,19 @@ type Control struct {
 // ControlReply acknowledges a Control request: OK with what was done, or Error with why not.
 // It always carries the narrator's state after the request.
 type ControlReply struct {
-	ID        string    `json:"id"`
-	RequestID string    `json:"request_id"`
-	OK        bool      `json:"ok"`
-	Error     string    `json:"error,omitempty"`
-	Message   string    `json:"message,omitempty"`
-	Mode      string    `json:"mode"`
-	Verbosity string    `json:"verbosity"`
-	Paused    bool      `json:"paused"`
-	Prompt    Prompt    `json:"prompt"`
-	At        time.Time `json:"at"`
+	ID        string `json:"id"`
+	RequestID string `json:"request_id"`
+	OK        bool   `json:"ok"`
+	Error     string `json:"error,omitempty"`
+	Message   string `json:"message,omitempty"`
+	// DescribeID is the DescribeRequest made for describe and ask: the description that answers
+	// carries it as request_id.
+	DescribeID string    `json:"describe_id,omitempty"`
+	Mode       string    `json:"mode"`
+	Verbosity  string    `json:"verbosity"`
+	Paused     bool      `json:"paused"`
+	Prompt     Prompt    `json:"prompt"`
+	At         time.Time `json:"at"`
 }
 
 // DescribeRequest asks the inference stage to describe the newest frame of Camera (empty: of

@@ -69,6 +69,7 @@ type Stage struct {
 
 	prompt     bus.Prompt
 	promptStat os.FileInfo
+	camera     string            // the camera of the last description, for repeats
 	pending    map[string]string // describe request id → purpose
 	pendingIDs []string
 	utterances map[string]string // utterance id → description id
@@ -245,6 +246,7 @@ func pump[T any](ctx context.Context, wg *sync.WaitGroup, q *bus.Queue[T]) <-cha
 
 // description applies the policy to a partial or final description.
 func (s *Stage) description(d bus.Description, now time.Time) {
+	s.camera = d.Camera
 	purpose, requested := "", false
 	if d.RequestID != "" {
 		purpose, requested = s.pending[d.RequestID]
@@ -362,7 +364,7 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 	c := r.Body
 	if r.Err != nil {
 		s.controlsBad.Add(1)
-		s.answer(r, "", r.Err)
+		s.answer(r, "", r.Err, "")
 		return
 	}
 	var msg string
@@ -384,7 +386,7 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 			break
 		}
 		s.setPaused(false, now)
-		s.utter("", id, now, Say{Text: text, Priority: bus.PriorityUrgent, NotAfter: now.Add(s.policy.cfg.StaleAfter)}, now)
+		s.utter(s.camera, id, now, Say{Text: text, Priority: bus.PriorityUrgent, NotAfter: now.Add(s.policy.cfg.StaleAfter)}, now)
 		msg = "repeating: " + text
 	case bus.ControlVerbosity:
 		msg, err = s.verbosity(c.Verbosity)
@@ -402,7 +404,7 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 		s.controlsBad.Add(1)
 		err = fmt.Errorf("unknown command %q: use describe, repeat, pause, resume, stop, ask, verbosity or status", c.Command)
 	}
-	s.answer(r, msg, err)
+	s.answer(r, msg, err, "")
 }
 
 // verbosity changes the verbosity by up, down or a level name.
@@ -475,7 +477,7 @@ func (s *Stage) described(r describeResult) {
 	}
 	if err != nil {
 		s.forgetRequest(r.request.ID)
-		s.answer(r.control, "", err)
+		s.answer(r.control, "", err, "")
 		return
 	}
 	msg := fmt.Sprintf("describing frame %s of %s with %s", r.reply.FrameID, r.reply.Camera, r.reply.Backend)
@@ -485,13 +487,14 @@ func (s *Stage) described(r describeResult) {
 			msg += fmt.Sprintf("; the %s backend cannot answer questions, so it will describe the view instead", r.reply.Backend)
 		}
 	}
-	s.answer(r.control, msg, nil)
+	s.answer(r.control, msg, nil, r.request.ID)
 }
 
-// answer replies to a control request with the narrator's state.
-func (s *Stage) answer(r bus.Request[bus.Control], msg string, err error) {
+// answer replies to a control request with the narrator's state, and for describe and ask the
+// id of the describe request made.
+func (s *Stage) answer(r bus.Request[bus.Control], msg string, err error, describeID string) {
 	rep := bus.ControlReply{
-		ID: bus.NewID(), RequestID: r.Body.ID, OK: err == nil, Message: msg, Mode: string(s.policy.Mode()),
+		ID: bus.NewID(), RequestID: r.Body.ID, OK: err == nil, Message: msg, DescribeID: describeID, Mode: string(s.policy.Mode()),
 		Verbosity: s.policy.Verbosity().String(), Paused: s.policy.Paused(), Prompt: s.prompt, At: time.Now().UTC(),
 	}
 	if err != nil {

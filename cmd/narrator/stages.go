@@ -13,7 +13,6 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
-	"github.com/narrator-dev/narrator/narrator"
 	"github.com/narrator-dev/narrator/speech"
 )
 
@@ -122,20 +121,7 @@ func (o *inferOptions) openai(e env, url string) (inference.Describer, error) {
 	return inference.NewOpenAI(e.ctx, inference.OpenAIConfig{URL: url, Model: o.model, APIKey: o.apiKey})
 }
 
-// narrateOptions are the flags of the narration stage.
-type narrateOptions struct{}
-
-func (o *narrateOptions) register(fs *flag.FlagSet) {}
-
-func (o *narrateOptions) stages(e env) ([]stage, error) {
-	n, err := withConn(e.bus, "narrator", func(c *bus.Conn) (*narrator.Stage, error) {
-		return narrator.New(c, narrator.Config{Counters: e.counters, Logger: e.log})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return []stage{n}, nil
-}
+// narrateOptions, the flags of the narration stage, are in narrateflags.go.
 
 // speakOptions are the flags of the speech stage.
 type speakOptions struct {

@@ -1,0 +1,6 @@
+package main
+
+import "golang.org/x/sys/unix"
+
+// The ioctl requests that read and set a terminal's attributes on macOS.
+const ioctlGetTermios, ioctlSetTermios = unix.TIOCGETA, unix.TIOCSETA
