@@ -34,7 +34,8 @@ type y4mReader struct {
 // newY4MReader reads the stream header.
 func newY4MReader(r io.Reader) (*y4mReader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	line, err := readLine(br)
+	raw, err := readLine(br)
+	line := string(raw)
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("%w: no complete header: %w", ErrBadStream, io.ErrUnexpectedEOF)
 	}
@@ -84,25 +85,28 @@ func newY4MReader(r io.Reader) (*y4mReader, error) {
 	return y, nil
 }
 
-// readLine reads one line without its newline, at most maxY4MLine bytes.
-func readLine(r *bufio.Reader) (string, error) {
-	var line []byte
-	for {
-		chunk, err := r.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > maxY4MLine {
-			return "", fmt.Errorf("%w: header line longer than %d bytes", ErrBadStream, maxY4MLine)
-		}
-		if err == nil {
-			return string(bytes.TrimSuffix(line, []byte("\n"))), nil
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			if errors.Is(err, io.EOF) && len(line) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			return "", err
-		}
+// readLine reads one line without its newline, at most maxY4MLine bytes. The line is only
+// valid until the next read from r.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n') // a short line, the usual case, is not copied
+	if err == nil {
+		return line[:len(line)-1], nil
 	}
+	line = bytes.Clone(line)
+	for errors.Is(err, bufio.ErrBufferFull) && len(line) <= maxY4MLine {
+		var chunk []byte
+		chunk, err = r.ReadSlice('\n')
+		line = append(line, chunk...)
+	}
+	switch {
+	case len(line) > maxY4MLine:
+		return nil, fmt.Errorf("%w: header line longer than %d bytes", ErrBadStream, maxY4MLine)
+	case err == nil:
+		return line[:len(line)-1], nil
+	case errors.Is(err, io.EOF) && len(line) > 0:
+		return nil, io.ErrUnexpectedEOF
+	}
+	return nil, err
 }
 
 // frame returns the image frames are read into, allocating it on first use: *image.YCbCr, or
@@ -134,7 +138,7 @@ func (y *y4mReader) next() (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(line, "FRAME") {
+	if !bytes.HasPrefix(line, []byte("FRAME")) {
 		return nil, fmt.Errorf("%w: frame header %.40q", ErrBadStream, line)
 	}
 	img := y.frame()
