@@ -23,6 +23,10 @@ const ffmpegHelp = "file:, dir:, rtsp:// and http(s):// sources are decoded by f
 // errStreamEnded is why a stream, or a clip whose ffmpeg failed, stopped delivering frames.
 var errStreamEnded = errors.New("no more frames")
 
+// FindFFmpeg returns the path of the ffmpeg binary the ffmpeg sources use by default, or an
+// error that says how to install it.
+func FindFFmpeg() (string, error) { return lookFFmpeg("ffmpeg") }
+
 // lookFFmpeg finds the ffmpeg binary.
 func lookFFmpeg(bin string) (string, error) {
 	path, err := exec.LookPath(bin)

@@ -21,15 +21,15 @@ const testPatternLabel = "VideoTest"
 
 // Camera is a camera pion/mediadevices found.
 type Camera struct {
-	Index int    // position in the list, for camera:INDEX
-	Label string // the driver's label, for camera:NAME
-	ID    string // the driver's id
-	Sizes []string
+	Index int      `json:"index"` // position in the list, for camera:INDEX
+	Label string   `json:"name"`  // the driver's label, for camera:NAME
+	ID    string   `json:"id"`    // the driver's id
+	Sizes []string `json:"sizes"` // the modes it offers, e.g. "1280x720@30 MJPEG"
 }
 
 // Cameras lists the cameras available to this build (none without cgo).
 func Cameras() []Camera {
-	var out []Camera
+	out := []Camera{}
 	for _, d := range cameraDrivers() {
 		c := Camera{Index: len(out), Label: d.Info().Label, ID: d.ID()}
 		for _, p := range d.Properties() {
@@ -39,6 +39,9 @@ func Cameras() []Camera {
 	}
 	return out
 }
+
+// CameraHelp says why no camera may be found, or what to check when one does not open.
+func CameraHelp() string { return noCameraHint }
 
 func cameraDrivers() []driver.Driver {
 	var out []driver.Driver

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/narrator-dev/narrator/capture"
+)
+
+// audioOutput is one place speech can be played.
+type audioOutput struct {
+	Index   int    `json:"index"`
+	Name    string `json:"name"`
+	ID      string `json:"id,omitempty"`
+	Default bool   `json:"default,omitempty"`
+	Via     string `json:"via"` // what listed it: PortAudio, PulseAudio, ALSA, Core Audio
+}
+
+// listAudioOutputs lists the audio outputs. The PortAudio build of the speech code (cgo) may
+// replace it, from an init function in its own file, with the devices PortAudio can open;
+// without it, this asks the system's own tools.
+var listAudioOutputs = systemAudioOutputs
+
+func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("devices", "Lists the cameras this build can open (for --source camera:INDEX or camera:NAME),\nthe other sources and the audio outputs.", stderr)
+	jsonOut := fs.Bool("json", false, "print one JSON object instead of a list")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("devices takes no arguments, got %q", fs.Args())
+	}
+	cams := capture.Cameras()
+	ffmpeg, ffmpegErr := capture.FindFFmpeg()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	outs, audioErr := listAudioOutputs(ctx)
+
+	if *jsonOut {
+		report := struct {
+			Cameras      []capture.Camera `json:"cameras"`
+			CameraHelp   string           `json:"camera_help,omitempty"`
+			FFmpeg       string           `json:"ffmpeg,omitempty"`
+			FFmpegError  string           `json:"ffmpeg_error,omitempty"`
+			AudioOutputs []audioOutput    `json:"audio_outputs"`
+			AudioError   string           `json:"audio_error,omitempty"`
+		}{Cameras: cams, FFmpeg: ffmpeg, AudioOutputs: outs}
+		if len(cams) == 0 {
+			report.CameraHelp = capture.CameraHelp()
+		}
+		if ffmpegErr != nil {
+			report.FFmpegError = ffmpegErr.Error()
+		}
+		if audioErr != nil {
+			report.AudioError = audioErr.Error()
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(report)
+	}
+
+	fmt.Fprintln(stdout, "Cameras (--source camera:INDEX or camera:NAME):")
+	if len(cams) == 0 {
+		fmt.Fprintf(stdout, "  none: %s\n", capture.CameraHelp())
+		fmt.Fprintln(stdout, "  (--source auto then narrates the built-in demo scene)")
+	}
+	for _, c := range cams {
+		fmt.Fprintf(stdout, "  %d  %s  (id %s)\n", c.Index, c.Label, c.ID)
+		if len(c.Sizes) > 0 {
+			fmt.Fprintf(stdout, "     sizes: %s\n", strings.Join(c.Sizes, ", "))
+		}
+	}
+	fmt.Fprintln(stdout, "\nOther sources: demo, test, file:PATH, dir:PATH, rtsp://…, http(s)://…")
+	if ffmpegErr != nil {
+		fmt.Fprintf(stdout, "  %v\n", ffmpegErr)
+	} else {
+		fmt.Fprintf(stdout, "  ffmpeg (file, dir, rtsp, http): %s\n", ffmpeg)
+	}
+	fmt.Fprintln(stdout, "\nAudio outputs:")
+	if audioErr != nil {
+		fmt.Fprintf(stdout, "  could not list them: %v\n", audioErr)
+	} else if len(outs) == 0 {
+		fmt.Fprintln(stdout, "  none found")
+	}
+	for _, o := range outs {
+		def := ""
+		if o.Default {
+			def = "  (default)"
+		}
+		id := ""
+		if o.ID != "" && o.ID != o.Name {
+			id = fmt.Sprintf("  (id %s)", o.ID)
+		}
+		fmt.Fprintf(stdout, "  %d  %s%s%s  [%s]\n", o.Index, o.Name, id, def, o.Via)
+	}
+	return nil
+}
+
+// systemAudioOutputs asks the system's tools for the audio outputs: PulseAudio (or PipeWire's
+// pactl) and then ALSA on Linux, system_profiler on macOS.
+func systemAudioOutputs(ctx context.Context) ([]audioOutput, error) {
+	switch runtime.GOOS {
+	case "linux":
+		outs, err := pulseSinks(ctx)
+		if err == nil && len(outs) > 0 {
+			return outs, nil
+		}
+		alsa, alsaErr := alsaCards()
+		if alsaErr != nil && err != nil {
+			return nil, fmt.Errorf("no PulseAudio (%v) and no ALSA sound cards (%v)", err, alsaErr)
+		}
+		return alsa, nil
+	case "darwin":
+		return coreAudioOutputs(ctx)
+	}
+	return nil, fmt.Errorf("listing audio outputs is not supported on %s", runtime.GOOS)
+}
+
+// pulseSinks lists PulseAudio sinks with `pactl`.
+func pulseSinks(ctx context.Context) ([]audioOutput, error) {
+	out, err := exec.CommandContext(ctx, "pactl", "list", "short", "sinks").Output()
+	if err != nil {
+		return nil, fmt.Errorf("pactl list short sinks: %w", err)
+	}
+	def, _ := exec.CommandContext(ctx, "pactl", "get-default-sink").Output()
+	return parsePulseSinks(string(out), strings.TrimSpace(string(def))), nil
+}
+
+// parsePulseSinks parses `pactl list short sinks`: index, name, driver, format, state.
+func parsePulseSinks(out, defaultSink string) []audioOutput {
+	var outs []audioOutput
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 2 {
+			continue
+		}
+		outs = append(outs, audioOutput{Index: len(outs), Name: f[1], ID: f[0], Default: f[1] == defaultSink, Via: "PulseAudio"})
+	}
+	return outs
+}
+
+// alsaCards lists the sound cards in /proc/asound/cards.
+func alsaCards() ([]audioOutput, error) {
+	data, err := os.ReadFile("/proc/asound/cards")
+	if err != nil {
+		return nil, err
+	}
+	return parseALSACards(string(data)), nil
+}
+
+// parseALSACards parses /proc/asound/cards: " 0 [PCH            ]: HDA-Intel - HDA Intel PCH".
+func parseALSACards(data string) []audioOutput {
+	var outs []audioOutput
+	for _, line := range strings.Split(data, "\n") {
+		num, rest, ok := strings.Cut(strings.TrimSpace(line), " [")
+		if !ok || strings.TrimSpace(num) == "" || strings.ContainsAny(num, " \t") {
+			continue
+		}
+		id, desc, _ := strings.Cut(rest, "]:")
+		name := strings.TrimSpace(desc)
+		if _, long, ok := strings.Cut(name, " - "); ok {
+			name = strings.TrimSpace(long)
+		}
+		outs = append(outs, audioOutput{Index: len(outs), Name: name, ID: "hw:" + strings.TrimSpace(id), Via: "ALSA"})
+	}
+	return outs
+}
+
+// coreAudioOutputs lists macOS outputs with `system_profiler SPAudioDataType -json`.
+func coreAudioOutputs(ctx context.Context) ([]audioOutput, error) {
+	out, err := exec.CommandContext(ctx, "system_profiler", "SPAudioDataType", "-json").Output()
+	if err != nil {
+		return nil, fmt.Errorf("system_profiler SPAudioDataType: %w", err)
+	}
+	return parseCoreAudio(out)
+}
+
+// parseCoreAudio picks the output devices from system_profiler's audio report.
+func parseCoreAudio(data []byte) ([]audioOutput, error) {
+	var report struct {
+		SPAudioDataType []struct {
+			Items []struct {
+				Name          string `json:"_name"`
+				Outputs       any    `json:"coreaudio_device_output"`
+				DefaultOutput string `json:"coreaudio_default_audio_output_device"`
+			} `json:"_items"`
+		}
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		return nil, fmt.Errorf("read system_profiler's audio report: %w", err)
+	}
+	var outs []audioOutput
+	for _, group := range report.SPAudioDataType {
+		for _, it := range group.Items {
+			if it.Outputs == nil {
+				continue
+			}
+			outs = append(outs, audioOutput{Index: len(outs), Name: it.Name, Default: it.DefaultOutput == "spaudio_yes", Via: "Core Audio"})
+		}
+	}
+	if outs == nil {
+		return nil, errors.New("system_profiler reported no audio outputs")
+	}
+	return outs, nil
+}
