@@ -23,6 +23,7 @@ var docTypes = map[string]func() any{
 	"SpeechControl": func() any { return new(bus.SpeechControl) },
 	"Stats":         func() any { return new(bus.Stats) },
 	"WorkerState":   func() any { return new(bus.WorkerState) },
+	"SourceEvent":   func() any { return new(bus.SourceEvent) },
 }
 
 // docExample is one JSON example from docs/events.md.
