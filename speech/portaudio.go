@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,10 @@ type PortAudio struct {
 	latency  time.Duration
 	cur      atomic.Pointer[playback]
 	closed   bool
+
+	// onFirstSample, when set (by benchmarks), is called from the stream callback as it hands
+	// a clip's first samples to the device.
+	onFirstSample func()
 }
 
 // playback is the clip the stream callback is feeding.
@@ -57,6 +62,9 @@ func OpenPortAudio(device string, volume float64) (*PortAudio, error) {
 }
 
 func initPortAudio() error {
+	if err := checkptrGuard(); err != nil {
+		return err
+	}
 	quietALSA()
 	if err := portaudio.Initialize(); err != nil {
 		return fmt.Errorf("portaudio: initialise: %w", err)
@@ -96,6 +104,33 @@ func findOutput(name string) (*portaudio.DeviceInfo, error) {
 	}
 	return nil, fmt.Errorf("portaudio: no output device called %q; outputs: %s", name, strings.Join(names, ", "))
 }
+
+// checkptrGuard refuses to start PortAudio in a binary built with -race, -msan or -asan (which
+// turn on checkptr) unless checkptr is off for the binding: the binding turns its stream ids into
+// pointers, which checkptr stops the whole process for.
+func checkptrGuard() error {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	checked, exempt := false, false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "-race", "-msan", "-asan":
+			checked = checked || s.Value == "true"
+		case "-gcflags":
+			exempt = strings.Contains(s.Value, "github.com/gordonklaus/portaudio=-d=checkptr=0") || strings.Contains(s.Value, "all=-d=checkptr=0")
+		}
+	}
+	if checked && !exempt {
+		return errors.New("portaudio: this binary was built with the race detector, whose pointer checks stop the process inside the PortAudio binding; " +
+			"add -gcflags=" + CheckptrExemption + " (scripts/test does)")
+	}
+	return nil
+}
+
+// CheckptrExemption is the -gcflags value that lets PortAudio run in a -race build.
+const CheckptrExemption = "github.com/gordonklaus/portaudio=-d=checkptr=0"
 
 // Name is "portaudio" and the device's name.
 func (p *PortAudio) Name() string { return fmt.Sprintf("portaudio %q", p.device.Name) }
@@ -165,7 +200,7 @@ func (p *PortAudio) open(rate int) error {
 			break
 		}
 		params := portaudio.StreamParameters{
-			Output:          portaudio.StreamDeviceParameters{Device: p.device, Channels: ch, Latency: p.device.DefaultLowOutputLatency},
+			Output:          portaudio.StreamDeviceParameters{Device: p.device, Channels: ch, Latency: p.device.DefaultHighOutputLatency},
 			SampleRate:      float64(rate),
 			FramesPerBuffer: portaudio.FramesPerBufferUnspecified,
 		}
@@ -192,6 +227,9 @@ func (p *PortAudio) fill(out []int16, channels int) {
 		return
 	}
 	pos := int(pb.pos.Load())
+	if pos == 0 && p.onFirstSample != nil {
+		p.onFirstSample()
+	}
 	frames := len(out) / channels
 	for i := range frames {
 		var v int16
