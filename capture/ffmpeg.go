@@ -55,8 +55,8 @@ func ffmpegInputArgs(input string, file bool, cfg SourceConfig) []string {
 		}
 	case strings.HasPrefix(input, "rtsp://") || strings.HasPrefix(input, "rtsps://"):
 		args = append(args, "-rtsp_transport", "tcp", "-timeout", "5000000", "-fflags", "nobuffer")
-	default: // http(s): MJPEG, HLS, or anything else ffmpeg reads over HTTP
-		args = append(args, "-rw_timeout", "5000000", "-fflags", "nobuffer")
+	default: // http(s): MJPEG, HLS, or anything else ffmpeg reads over HTTP (nobuffer breaks HLS)
+		args = append(args, "-rw_timeout", "5000000")
 	}
 	return append(args, "-i", input)
 }

@@ -195,7 +195,8 @@ func TestDirSlideshow(t *testing.T) {
 // broken it answers 503.
 type mjpegServer struct {
 	*httptest.Server
-	broken atomic.Bool
+	broken  atomic.Bool
+	stalled atomic.Bool // keep the connection open but send nothing more
 }
 
 func newMJPEGServer(t *testing.T) *mjpegServer {
@@ -210,6 +211,10 @@ func newMJPEGServer(t *testing.T) *mjpegServer {
 		mw := multipart.NewWriter(w)
 		w.Header().Set("Content-Type", "multipart/x-mixed-replace;boundary="+mw.Boundary())
 		for !s.broken.Load() && r.Context().Err() == nil {
+			if s.stalled.Load() {
+				<-r.Context().Done()
+				return
+			}
 			p, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"image/jpeg"}, "Content-Length": {fmt.Sprint(frame.Len())}})
 			if err != nil {
 				return
@@ -255,4 +260,56 @@ func TestStreamGoesDownAndComesBack(t *testing.T) {
 	r.cancel()
 	r.wait(t, 5*time.Second)
 	srv.Close() // before the leak check
+}
+
+func TestStalledStreamIsKilled(t *testing.T) {
+	needFFmpeg(t)
+	srv := newMJPEGServer(t)
+	src, _, err := Open(context.Background(), srv.URL+"/video.mjpg", SourceConfig{Width: 160, Height: 90, FPS: 10, StallTimeout: 700 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, _, err := src.Read(); err != nil {
+		t.Fatal(err)
+	}
+	srv.stalled.Store(true)
+	for {
+		_, _, err := src.Read()
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "no frame for 700ms") {
+			t.Fatalf("stalled stream: %v, want a failure that says no frame came", err)
+		}
+		break
+	}
+	src.Close()
+	srv.Close()
+}
+
+func TestHLSPlaylist(t *testing.T) {
+	needFFmpeg(t)
+	dir := t.TempDir()
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "smptebars=s=320x180:r=10:d=2",
+		"-c:v", "mpeg2video", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", filepath.Join(dir, "index.m3u8")).CombinedOutput()
+	if err != nil {
+		t.Skipf("this ffmpeg cannot write HLS: %v: %s", err, out)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	src, _, err := Open(context.Background(), srv.URL+"/index.m3u8", SourceConfig{Width: 320, Height: 180, FPS: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for range 5 {
+		img, _, err := src.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Bounds().Dx() != 320 {
+			t.Fatalf("frame %v, want 320 wide", img.Bounds())
+		}
+	}
 }
