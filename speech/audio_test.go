@@ -332,3 +332,90 @@ func TestPortAudioInterruptReturnsCause(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkUtteranceToFirstSample is the time from publishing an utterance on the bus to the
+// speech stage handing its first sample to PortAudio, for each synthesizer available here. Each
+// utterance is then stopped, so the next one starts from idle.
+func BenchmarkUtteranceToFirstSample(b *testing.B) {
+	record(b, audioSink(b))
+	for _, synth := range availableSynths(b) {
+		b.Run(synth.Name(), func(b *testing.B) {
+			player, err := OpenPortAudio(os.Getenv("NARRATOR_AUDIO_DEVICE"), 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			first := make(chan time.Time, 1)
+			player.onFirstSample = func() {
+				select {
+				case first <- time.Now():
+				default:
+				}
+			}
+			srv := bustest.Server(b)
+			pub := bustest.Conn(b, srv, "bench")
+			events := bustest.Collect[bus.SpeechEvent](b, pub, bus.SubjectSpeech, 16)
+			stage, err := New(bustest.Conn(b, srv, "speech"), Config{Speaker: &Audio{Synth: synth, Player: player}, Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- stage.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			var total time.Duration
+			n := 0
+			for b.Loop() {
+				now := time.Now().UTC()
+				if err := pub.PublishEvent(bus.SubjectUtterances, bus.Utterance{ID: bus.NewID(), Text: benchSentence, Priority: bus.PriorityNormal, CapturedAt: now, NotAfter: now.Add(time.Minute)}); err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case at := <-first:
+					total += at.Sub(now)
+					n++
+				case <-time.After(10 * time.Second):
+					b.Fatal("no audio within 10s")
+				}
+				if err := pub.PublishEvent(bus.SubjectSpeechControl, bus.SpeechControl{ID: bus.NewID(), Command: bus.SpeechStop}); err != nil {
+					b.Fatal(err)
+				}
+				for ev := bustest.Next(b, events, 10*time.Second); ev.State != bus.SpeechInterrupted; ev = bustest.Next(b, events, 10*time.Second) {
+				}
+			}
+			b.ReportMetric(float64(total.Microseconds())/1000/float64(n), "ms-to-first-sample")
+		})
+	}
+}
+
+// BenchmarkInterrupt is the time from silencing a playing clip (its context ending) to
+// PortAudio having aborted the stream and Play returning.
+func BenchmarkInterrupt(b *testing.B) {
+	record(b, audioSink(b))
+	p, err := OpenPortAudio(os.Getenv("NARRATOR_AUDIO_DEVICE"), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	first := make(chan struct{}, 1)
+	p.onFirstSample = func() {
+		select {
+		case first <- struct{}{}:
+		default:
+		}
+	}
+	long := EarconPCM(EarconCameraLost, 22050)
+	long.Samples = slices.Repeat(long.Samples, 20) // 5 s
+	var total time.Duration
+	n := 0
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan time.Time, 1)
+		go func() { p.Play(ctx, long); done <- time.Now() }()
+		<-first
+		at := time.Now()
+		cancel()
+		total += (<-done).Sub(at)
+		n++
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(n), "ms-to-silence")
+}

@@ -76,7 +76,7 @@ func findOutput(name string) (*portaudio.DeviceInfo, error) {
 	if name == "" {
 		d, err := portaudio.DefaultOutputDevice()
 		if err != nil {
-			return nil, fmt.Errorf("portaudio: no default output device (%w); list outputs with `narrator devices`", err)
+			return nil, fmt.Errorf("portaudio: default output: %w; list outputs with `narrator devices`", err)
 		}
 		return d, nil
 	}

@@ -246,3 +246,45 @@ func TestOpenFallsBackAndSaysWhy(t *testing.T) {
 		t.Fatal("PATH still finds say")
 	}
 }
+
+// benchSentence is a typical narration.
+const benchSentence = "A person in a red jacket walks in from the left and sits down at the table."
+
+// availableSynths returns the synthesizers installed here: espeak-ng, macOS say, and Piper when
+// NARRATOR_PIPER_MODEL names a voice model.
+func availableSynths(b *testing.B) []Synthesizer {
+	var out []Synthesizer
+	if e, err := NewESpeak("en-us", DefaultRate); err == nil {
+		out = append(out, e)
+	} else {
+		b.Logf("not benchmarked: %v", err)
+	}
+	if s, err := NewSayFile("", DefaultRate); err == nil {
+		out = append(out, s)
+	} else {
+		b.Logf("not benchmarked: %v", err)
+	}
+	if p, err := NewPiper(os.Getenv("NARRATOR_PIPER_MODEL"), DefaultRate); err == nil {
+		out = append(out, p)
+	} else {
+		b.Logf("not benchmarked: %v (set NARRATOR_PIPER_MODEL to a voice model)", err)
+	}
+	return out
+}
+
+// BenchmarkSynthesize is how long each synthesizer takes to turn a sentence into PCM.
+func BenchmarkSynthesize(b *testing.B) {
+	for _, s := range availableSynths(b) {
+		b.Run(s.Name(), func(b *testing.B) {
+			var audio time.Duration
+			for b.Loop() {
+				p, err := s.Synthesize(context.Background(), benchSentence)
+				if err != nil {
+					b.Fatal(err)
+				}
+				audio = p.Duration()
+			}
+			b.ReportMetric(audio.Seconds(), "audio-s")
+		})
+	}
+}
