@@ -121,13 +121,46 @@ func describeGrid(g, prev *grid) Result {
 		case len(regions) == 3 || changed > 0.6:
 			sentences = append(sentences, "The whole view changed.")
 		case len(regions) > 0:
-			sentences = append(sentences, "Something changed "+joinWords(regions)+".")
+			// A partial change is said on its own: what appeared or went, and where.
+			return Result{Text: partialChange(colourRegions(prev), colours, regions), Metadata: meta}
 		default:
 			sentences = append(sentences, "No change.")
 		}
 	}
 	sentences = append(sentences, sceneSentence(brightness, colours))
 	return Result{Text: strings.Join(sentences, " "), Metadata: meta}
+}
+
+// partialChange says which colours appeared or went where part of the view changed.
+func partialChange(before, now []colourRegion, regions []string) string {
+	had := map[string]bool{}
+	for _, c := range before {
+		had[c.Name] = true
+	}
+	has := map[string]bool{}
+	var sentences []string
+	for _, c := range now {
+		has[c.Name] = true
+		if !had[c.Name] {
+			sentences = append(sentences, capitalise(c.Name)+" appeared "+c.Where+".")
+		}
+	}
+	for _, c := range before {
+		if !has[c.Name] {
+			sentences = append(sentences, "The "+c.Name+" "+c.Where+" is gone.")
+		}
+	}
+	if len(sentences) == 0 {
+		return "Something changed " + joinWords(regions) + "."
+	}
+	return strings.Join(sentences, " ")
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // sceneSentence says how bright the view is and which colours are where.

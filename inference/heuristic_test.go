@@ -54,7 +54,11 @@ func TestHeuristicNarratesChanges(t *testing.T) {
 		{"same view", scene(t, beige, map[image.Rectangle]color.RGBA{image.Rect(0, 2, 4, 8): red}),
 			[]string{"No change."}, nil},
 		{"object appears on the right", scene(t, beige, map[image.Rectangle]color.RGBA{image.Rect(0, 2, 4, 8): red, image.Rect(12, 1, 16, 8): blue}),
-			[]string{"Something changed on the right.", "blue on the right"}, []string{"changed on the left"}},
+			[]string{"Blue appeared on the right."}, []string{"left"}},
+		{"object leaves", scene(t, beige, map[image.Rectangle]color.RGBA{image.Rect(0, 2, 4, 8): red}),
+			[]string{"The blue on the right is gone."}, []string{"appeared"}},
+		{"object moves within its colour", scene(t, beige, map[image.Rectangle]color.RGBA{image.Rect(0, 0, 4, 4): red}),
+			[]string{"Something changed on the left."}, nil},
 		{"lights off", scene(t, dark, nil), []string{"The lights went off.", "Very dark."}, nil},
 		{"lights on", scene(t, beige, nil), []string{"The lights came on."}, nil},
 	}
