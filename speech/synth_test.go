@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
 )
 
@@ -286,5 +287,32 @@ func BenchmarkSynthesize(b *testing.B) {
 			}
 			b.ReportMetric(audio.Seconds(), "audio-s")
 		})
+	}
+}
+
+func TestStageWithSayStopKillsIt(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("checks processes through /proc")
+	}
+	log := standIns(t)
+	t.Setenv("SAY_HOLD", "30")
+	s, err := NewSay("", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startStage(t, Config{Speaker: s})
+	h.say("u1", "a long description", bus.PriorityNormal, time.Minute)
+	h.expect("u1", bus.SpeechStarted, "")
+	var child int
+	bustest.Eventually(t, 5*time.Second, "say speaking", func() bool {
+		b, err := os.ReadFile(log + ".child")
+		child, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && child > 0
+	})
+	h.control(bus.SpeechStop)
+	h.expect("u1", bus.SpeechInterrupted, ReasonStopped)
+	bustest.Eventually(t, 5*time.Second, "say's process group killed", func() bool { return !alive(child) })
+	if got := readFile(t, log+".text"); got != "a long description\n" {
+		t.Fatalf("say was given %q", got)
 	}
 }
