@@ -3,6 +3,7 @@ package speech
 import (
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 )
@@ -16,10 +17,13 @@ type EarconRule struct {
 	// Match reports whether m calls for the earcon. A non-empty key plays it once per run of
 	// equal keys (a streamed answer's partial descriptions share one key).
 	Match func(m bus.Message) (key string, ok bool)
+	// Every, when set, plays the earcon at most once per this interval.
+	Every time.Duration
 }
 
 // DefaultEarconRules are the earcons the stage plays from bus events:
-//   - new_scene: a frame sent because the scene changed (narrator.v1.frames.*, reason changed);
+//   - new_scene: a frame sent because the scene changed (narrator.v1.frames.*, reason changed),
+//     at most every 5 seconds;
 //   - thinking: the first partial description answering a describe or ask request;
 //   - camera_lost: a source event with state down (narrator.v1.sources.*);
 //   - model_down: a worker event with state restarting or failed (narrator.v1.workers).
@@ -27,7 +31,7 @@ type EarconRule struct {
 // The paused earcon is played on a pause command, without a rule.
 func DefaultEarconRules() []EarconRule {
 	return []EarconRule{
-		{Subject: bus.AllFrames, Earcon: EarconNewScene, Match: func(m bus.Message) (string, bool) {
+		{Subject: bus.AllFrames, Earcon: EarconNewScene, Every: 5 * time.Second, Match: func(m bus.Message) (string, bool) {
 			return "", firstHeader(m.Header, "Narrator-Reason") == bus.FrameChanged
 		}},
 		{Subject: bus.AllDescriptions, Earcon: EarconThinking, Match: func(m bus.Message) (string, bool) {

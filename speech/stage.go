@@ -26,6 +26,10 @@ const (
 // maxEarcons bounds the earcons waiting to play; older ones are discarded.
 const maxEarcons = 4
 
+// earconMaxWait is how long an earcon may wait for its turn; later it would be out of context
+// and is skipped.
+const earconMaxWait = 2 * time.Second
+
 // Config configures the speech stage.
 type Config struct {
 	// Speaker says the utterances; the stage closes it when Run returns. Required.
@@ -71,6 +75,7 @@ type item struct {
 	u      bus.Utterance // empty for an earcon
 	earcon Earcon        // empty for an utterance
 	urgent bool
+	queued time.Time // when an earcon was queued
 
 	ready  chan struct{} // closed when the clip is prepared (or failed)
 	clip   Clip
@@ -204,18 +209,21 @@ func (s *Stage) readControls(ctx context.Context) {
 }
 
 func (s *Stage) readCues(ctx context.Context, q *bus.Queue[bus.Message], r EarconRule) {
-	last := ""
+	var (
+		last     string
+		lastTime time.Time
+	)
 	for {
 		m, err := q.Next(ctx)
 		if err != nil {
 			return
 		}
 		key, ok := r.Match(m)
-		if !ok || (key != "" && key == last) {
+		if !ok || (key != "" && key == last) || (r.Every > 0 && time.Since(lastTime) < r.Every) {
 			continue
 		}
-		last = key
-		s.add(ctx, &item{earcon: r.Earcon})
+		last, lastTime = key, time.Now()
+		s.add(ctx, &item{earcon: r.Earcon, queued: lastTime})
 	}
 }
 
@@ -232,7 +240,7 @@ func (s *Stage) control(ctx context.Context, c bus.SpeechControl) {
 		s.paused = true
 		s.silence(ReasonPaused)
 		s.mu.Unlock()
-		s.add(ctx, &item{earcon: EarconPaused})
+		s.add(ctx, &item{earcon: EarconPaused, queued: time.Now()})
 	case bus.SpeechResume:
 		s.mu.Lock()
 		s.paused = false
@@ -411,6 +419,10 @@ func (s *Stage) play(ctx, pctx context.Context, it *item) {
 		return
 	}
 	if it.earcon != "" {
+		if time.Since(it.queued) > earconMaxWait {
+			s.cfg.Logger.Debug("earcon skipped: waited too long", "earcon", it.earcon)
+			return
+		}
 		if err := it.clip.Play(pctx); err != nil && pctx.Err() == nil {
 			s.cfg.Logger.Warn("earcon not played", "earcon", it.earcon, "err", err)
 			return

@@ -372,6 +372,14 @@ func TestStageEarconsFromBusEvents(t *testing.T) {
 	}
 	h.started("earcon:new_scene")
 	h.fake.finish <- struct{}{}
+	// Another scene change right away makes no second ping (at most one every 5 s).
+	frame.ID = "f2"
+	if err := h.pub.PublishFrame(frame); err != nil {
+		t.Fatal(err)
+	}
+	publish(bus.Prefix+".sources.cam0", map[string]any{"state": "down"})
+	h.started("earcon:camera_lost")
+	h.fake.finish <- struct{}{}
 	select {
 	case s := <-h.fake.started:
 		t.Fatalf("unexpected clip %q", s)
