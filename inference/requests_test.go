@@ -1,0 +1,135 @@
+package inference
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/bus/bustest"
+)
+
+// promptDouble is a test double that follows prompts: it answers with the prompt it was given,
+// streaming a partial first, and records every prompt.
+type promptDouble struct {
+	mu      sync.Mutex
+	prompts []string
+}
+
+func (p *promptDouble) Info() Info { return Info{Backend: "double", IsModel: true} }
+
+func (p *promptDouble) Describe(ctx context.Context, f bus.Frame, partial func(string)) (Result, error) {
+	return p.DescribePrompt(ctx, f, "(own prompt)", partial)
+}
+
+func (p *promptDouble) DescribePrompt(_ context.Context, f bus.Frame, prompt string, partial func(string)) (Result, error) {
+	p.mu.Lock()
+	p.prompts = append(p.prompts, prompt)
+	p.mu.Unlock()
+	partial("Answer to")
+	return Result{Text: "Answer to " + prompt + " about " + f.ID}, nil
+}
+
+func startInference(t *testing.T, d Describer) (*bus.Conn, *bus.Queue[bus.Description]) {
+	t.Helper()
+	leakCheck(t)
+	srv := bustest.Server(t)
+	pub := bustest.Conn(t, srv, "test")
+	descriptions := bustest.Collect[bus.Description](t, pub, bus.AllDescriptions, 64)
+	s, err := New(bustest.Conn(t, srv, "inference"), Config{Describer: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return pub, descriptions
+}
+
+func request(t *testing.T, c *bus.Conn, req bus.DescribeRequest) bus.DescribeReply {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req.ID = bus.NewID()
+	var rep bus.DescribeReply
+	if err := c.RequestEvent(ctx, bus.SubjectDescribe, req, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.RequestID != req.ID {
+		t.Fatalf("reply answers %q, not %q", rep.RequestID, req.ID)
+	}
+	return rep
+}
+
+// final waits for the next final description.
+func final(t *testing.T, q *bus.Queue[bus.Description]) bus.Description {
+	t.Helper()
+	for {
+		if d := bustest.Next(t, q, 5*time.Second); !d.Partial {
+			return d
+		}
+	}
+}
+
+func publishFrame(t *testing.T, c *bus.Conn, id, camera string) {
+	t.Helper()
+	f := scene(t, beige, nil)
+	f.ID, f.Camera, f.Seq, f.CapturedAt, f.Width, f.Height, f.Reason = id, camera, 1, time.Now().UTC(), 320, 180, bus.FrameFirst
+	if err := c.PublishFrame(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDescribeRequestUsesTheNewestFrameAndThePrompt(t *testing.T) {
+	d := &promptDouble{}
+	pub, descriptions := startInference(t, d)
+
+	if rep := request(t, pub, bus.DescribeRequest{Purpose: bus.ControlDescribe}); rep.OK || !strings.Contains(rep.Error, "no frame") {
+		t.Fatalf("request before any frame: %+v", rep)
+	}
+	publishFrame(t, pub, "f1", "cam0")
+	if got := final(t, descriptions); got.FrameID != "f1" || got.RequestID != "" || got.Text != "Answer to (own prompt) about f1" {
+		t.Fatalf("frame description %+v", got)
+	}
+	rep := request(t, pub, bus.DescribeRequest{Purpose: bus.ControlAsk, Prompt: "Is the door open?"})
+	if !rep.OK || rep.FrameID != "f1" || rep.Camera != "cam0" || !rep.UsesPrompt || rep.Backend != "double" {
+		t.Fatalf("ask reply %+v", rep)
+	}
+	got := final(t, descriptions)
+	if got.RequestID == "" || got.FrameID != "f1" || got.Text != "Answer to Is the door open? about f1" {
+		t.Fatalf("answer %+v", got)
+	}
+	if rep := request(t, pub, bus.DescribeRequest{Camera: "garden"}); rep.OK || !strings.Contains(rep.Error, `"garden"`) {
+		t.Fatalf("request for an unknown camera: %+v", rep)
+	}
+
+	// The narrator's prompt is used for every frame from then on.
+	if err := pub.PublishEvent(bus.SubjectPrompt, bus.Prompt{ID: bus.NewID(), Preset: "people", Text: "Who is there?"}); err != nil {
+		t.Fatal(err)
+	}
+	bustest.Eventually(t, 5*time.Second, "the prompt to be taken", func() bool {
+		publishFrame(t, pub, bus.NewID(), "cam0")
+		return strings.HasPrefix(final(t, descriptions).Text, "Answer to Who is there?")
+	})
+}
+
+func TestDescribeRequestWithABackendThatTakesNoPrompt(t *testing.T) {
+	pub, descriptions := startInference(t, NewHeuristic())
+	publishFrame(t, pub, "f1", "cam0")
+	final(t, descriptions)
+	rep := request(t, pub, bus.DescribeRequest{Purpose: bus.ControlAsk, Prompt: "Is the door open?"})
+	if !rep.OK || rep.UsesPrompt || rep.Backend != "heuristic" {
+		t.Fatalf("reply %+v", rep)
+	}
+	if got := final(t, descriptions); got.RequestID == "" || got.Text == "" {
+		t.Fatalf("description %+v", got)
+	}
+}
