@@ -687,8 +687,13 @@ func TestStageRunsTheMLXWorker(t *testing.T) {
 		t.Errorf("final %+v after %d partials: want the stand-in's text from a model backend, streamed", final, partials)
 	}
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("stage Run: %v", err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("stage Run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the stage did not stop within 15s")
 	}
 	for pid := range watched {
 		if groupAlive(pid) {
