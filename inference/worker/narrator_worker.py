@@ -244,7 +244,7 @@ class Model(object):
 
     def reset_stopping(self):
         # stream_generate keeps stopping criteria between calls: reset them for every request.
-        tokenizer = getattr(self.processor, "tokenizer", None)
+        tokenizer = getattr(self.processor, "tokenizer", self.processor)
         criteria = getattr(tokenizer, "stopping_criteria", None)
         eos = getattr(getattr(self.model, "config", None), "eos_token_id", None)
         if criteria is not None and hasattr(criteria, "reset"):
