@@ -46,8 +46,14 @@ func newRequests(conn *bus.Conn, counters *bus.Counters) (*requests, error) {
 	prompts, err := bus.SubscribeEvents[bus.Prompt](conn, bus.SubjectPrompt, bus.QueueConfig{
 		Name: "inference.prompts", Size: 1, Policy: bus.DropOldest, Counters: counters,
 	})
+	if err == nil {
+		err = conn.Flush() // the subscriptions are live once New returns
+	}
 	if err != nil {
 		reqs.Close()
+		if prompts != nil {
+			prompts.Close()
+		}
 		return nil, err
 	}
 	return &requests{conn: conn, reqs: reqs, prompts: prompts, newest: map[string]bus.Frame{}}, nil

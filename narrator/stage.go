@@ -132,6 +132,9 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 			Name: "narrator.speech", Size: 16, Policy: bus.DropOldest, Counters: cfg.Counters,
 		})
 	}
+	if err == nil {
+		err = conn.Flush() // the subscriptions are live once New returns
+	}
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("narrator: %w", err)
