@@ -113,5 +113,13 @@ func (d *Demo) Close() error {
 	return nil
 }
 
+// SceneAt is the ground truth of the demo's scene changes, for measuring how soon a narrator
+// reacts to one: the stretch shown at t (0 for the first scene, counting on through the loops;
+// the picture is stretch modulo the number of scenes) and when that stretch began.
+func (d *Demo) SceneAt(t time.Time) (stretch int, since time.Time) {
+	stretch = max(0, int(t.Sub(d.start)/demoSceneLength))
+	return stretch, d.start.Add(time.Duration(stretch) * demoSceneLength)
+}
+
 // Describe names the demo.
 func (d *Demo) Describe() string { return "built-in demo scene (generated, no camera)" }
