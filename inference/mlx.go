@@ -285,7 +285,7 @@ func (m *MLX) stoppedErr() error {
 	return ErrWorkerStopped
 }
 
-// Run starts the worker and keeps it running until ctx ends: it restarts it with capped
+// Run, called once, starts the worker and keeps it running until ctx ends: it restarts it with capped
 // backoff when it crashes, hangs or fails to load, and publishes each state change on
 // bus.SubjectWorkers when conn is not nil. It returns nil when ctx ends, and an error (a
 // *WorkerError with the fix) when the worker cannot run: then Describe fails too.
@@ -304,7 +304,8 @@ func (m *MLX) supervise(ctx context.Context) error {
 	failedStarts, consecutive := 0, 0
 	for {
 		p, ready, werr := m.launch(ctx)
-		if werr == nil && ctx.Err() == nil {
+		wasReady := werr == nil && ctx.Err() == nil
+		if wasReady {
 			failedStarts = 0
 			m.setReady(p, ready)
 			werr = m.serve(ctx, p, &consecutive)
@@ -312,8 +313,9 @@ func (m *MLX) supervise(ctx context.Context) error {
 			failedStarts++
 		}
 		if p != nil {
+			// A ready worker that is not failing may exit in order; any other is killed.
 			grace := time.Duration(0)
-			if werr == nil {
+			if wasReady && werr == nil {
 				grace = m.cfg.ShutdownGrace
 			}
 			p.stop(grace)
@@ -533,6 +535,7 @@ func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *in
 			p.send(controlLine("cancel", id))
 			timer.Reset(m.cfg.CancelGrace)
 		case <-ctx.Done():
+			p.send(controlLine("cancel", id)) // so that the shutdown that follows is not kept waiting
 			c.finish(Result{}, ctx.Err())
 			return nil
 		}

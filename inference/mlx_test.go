@@ -423,8 +423,9 @@ func TestMLXGarbageOnStdoutIsCountedNotFatal(t *testing.T) {
 	leakCheck(t)
 	dir := t.TempDir()
 	shim := filepath.Join(dir, "python")
-	// An interpreter wrapper that prints a banner on the real stdout, as some shims do.
-	script := "#!/bin/sh\necho 'welcome to python'\nprintf '{\"event\":\"nonsense\"}\\n{not json\\n'\nexec " + python3(t) + " \"$@\"\n"
+	// An interpreter wrapper that prints a banner and worse on the real stdout before the worker starts.
+	script := "#!/bin/sh\necho 'welcome to python'\nprintf '{\"event\":\"nonsense\"}\\n{not json\\n'\n" +
+		"head -c 2200000 /dev/zero | tr '\\0' x; echo\nexec " + python3(t) + " \"$@\"\n"
 	if err := os.WriteFile(shim, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -434,8 +435,8 @@ func TestMLXGarbageOnStdoutIsCountedNotFatal(t *testing.T) {
 	if res, _, err := h.describe(mlxFrame(t)); err != nil || res.Text != standinText {
 		t.Fatalf("describe after garbage: %q, %v", res.Text, err)
 	}
-	if n := h.m.invalid.Load(); n != 3 {
-		t.Errorf("%d invalid lines counted, want 3", n)
+	if n := h.m.invalid.Load(); n != 4 {
+		t.Errorf("%d invalid lines counted, want 4 (a banner, an unknown event, broken JSON, a 2.2 MB line)", n)
 	}
 }
 

@@ -129,32 +129,38 @@ func (p *workerProc) send(line []byte) bool {
 func (p *workerProc) readEvents(stdout io.Reader, garbage *bus.Counter) {
 	defer close(p.events)
 	r := bufio.NewReaderSize(stdout, 64<<10)
-	var long []byte
+	var long []byte // a line longer than the buffer, so far
+	tooLong := false
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			if len(long)+len(chunk) <= maxEventLine {
+			if len(long)+len(chunk) > maxEventLine {
+				tooLong, long = true, long[:0]
+			} else if !tooLong {
 				long = append(long, chunk...)
-			} else {
-				long = append(long[:0], "<line longer than 1 MiB>"...)
 			}
 			continue
 		}
 		line := chunk
-		if long != nil {
+		if len(long) > 0 {
 			line = append(long, chunk...)
 			long = nil
 		}
-		if len(bytes.TrimSpace(line)) > 0 {
+		switch {
+		case tooLong:
+			tooLong = false
+			garbage.Add(1)
+			p.log.Warn("worker wrote a line longer than 1 MiB; ignored")
+		case len(bytes.TrimSpace(line)) > 0:
 			ev, perr := parseEvent(line)
 			if perr != nil {
 				garbage.Add(1)
 				p.log.Warn("worker wrote a line that is not a protocol event", "err", perr)
-			} else {
-				select {
-				case p.events <- ev:
-				case <-p.quit:
-				}
+				break
+			}
+			select {
+			case p.events <- ev:
+			case <-p.quit:
 			}
 		}
 		if err != nil {
