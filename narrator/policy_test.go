@@ -376,3 +376,34 @@ func FuzzPolicy(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPolicyFinal measures one decision on a typical model sentence against a full history.
+func BenchmarkPolicyFinal(b *testing.B) {
+	p, _ := NewPolicy(PolicyConfig{Mode: ModeChanges})
+	texts := []string{
+		"The image shows a man sitting at a wooden desk with a laptop and a cup of coffee.",
+		"A person is working on a computer at a desk in an office. A lamp is on.",
+		"A cat jumps onto the desk next to the man.",
+		"Two children are playing with a red ball on the floor of the living room.",
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		now := t0.Add(time.Duration(i) * time.Second)
+		p.Final(bus.Description{ID: fmt.Sprint(i % 64), Text: texts[i%len(texts)], CapturedAt: now}, false, now)
+	}
+}
+
+// BenchmarkPolicyStream measures a streamed description: partial prefixes, then the final.
+func BenchmarkPolicyStream(b *testing.B) {
+	p, _ := NewPolicy(PolicyConfig{})
+	text := "A man sits at a desk. He is typing on a laptop while a cat sleeps beside the keyboard."
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		now := t0.Add(time.Duration(i) * time.Minute)
+		id := fmt.Sprint(i)
+		for cut := 8; cut < len(text); cut += 8 {
+			p.Partial(bus.Description{ID: id, Text: text[:cut], Partial: true, CapturedAt: now}, false, now)
+		}
+		p.Final(bus.Description{ID: id, Text: text, CapturedAt: now}, false, now)
+	}
+}
