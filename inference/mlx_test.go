@@ -1,3 +1,5 @@
+//go:build unix
+
 package inference
 
 import (
@@ -18,8 +20,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
@@ -269,10 +269,6 @@ func workerError(t *testing.T, err error) *WorkerError {
 	return we
 }
 
-func leakCheck(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) }) // registered first, so it runs last
-}
 
 var _ PromptDescriber = (*MLX)(nil)
 var _ Runner = (*MLX)(nil)

@@ -3,6 +3,7 @@ package inference
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/procgroup"
 )
 
 // procSpec says how to start a worker process.
@@ -30,6 +32,7 @@ type procSpec struct {
 // workerProc is one running worker process: its events, its stdin writer and its exit.
 type workerProc struct {
 	cmd    *exec.Cmd
+	cancel context.CancelFunc // kills the process group while it runs
 	pid    int
 	events chan workerEvent // closed when stdout ends
 	exited chan struct{}    // closed once the process has been waited for
@@ -48,12 +51,14 @@ const stderrTailLines = 20
 
 // startProc starts the worker in its own process group.
 func startProc(spec procSpec) (*workerProc, error) {
-	cmd := exec.Command(spec.python, spec.args...)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, spec.python, spec.args...) // cancel kills the process group
 	cmd.Env = spec.env
-	ownGroup(cmd)
+	procgroup.Own(cmd)
 	cmd.WaitDelay = 2 * time.Second // never wait forever for a grandchild holding stderr
 	p := &workerProc{
 		cmd:    cmd,
+		cancel: cancel,
 		events: make(chan workerEvent, 64),
 		exited: make(chan struct{}),
 		lines:  make(chan []byte, 4),
@@ -82,6 +87,7 @@ func startProc(spec procSpec) (*workerProc, error) {
 		return nil, fmt.Errorf("worker stdout: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
+		cancel()
 		return nil, fmt.Errorf("start %s: %w", spec.python, err)
 	}
 	p.pid = cmd.Process.Pid
@@ -204,10 +210,10 @@ func (p *workerProc) stop(grace time.Duration) {
 		}
 	}
 	// Kill the group even after a clean exit: it takes any children the worker left with it.
-	if err := killGroup(p.pid); err != nil {
+	if err := procgroup.Kill(p.cmd); err != nil {
 		p.log.Warn("kill worker process group", "pid", p.pid, "err", err)
 	}
-	_ = p.cmd.Process.Kill()
+	p.cancel()
 	<-p.exited
 }
 

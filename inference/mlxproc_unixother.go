@@ -1,9 +1,0 @@
-//go:build unix && !linux
-
-package inference
-
-import "syscall"
-
-// setParentDeathSignal does nothing where the kernel has no parent-death signal (macOS): a
-// worker whose parent died sees its stdin close and exits.
-func setParentDeathSignal(*syscall.SysProcAttr) {}
