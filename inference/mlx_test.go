@@ -269,7 +269,6 @@ func workerError(t *testing.T, err error) *WorkerError {
 	return we
 }
 
-
 var _ PromptDescriber = (*MLX)(nil)
 var _ Runner = (*MLX)(nil)
 
