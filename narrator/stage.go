@@ -72,7 +72,7 @@ type Stage struct {
 	camera     string            // the camera of the last description, for repeats
 	pending    map[string]string // describe request id → purpose
 	pendingIDs []string
-	utterances map[string]string // utterance id → description id
+	utterances map[string]*sent // by utterance id
 	uttIDs     []string
 
 	spoken, suppressed, stale, cuesInvalid, controlsBad *bus.Counter
@@ -109,7 +109,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	}
 	s := &Stage{
 		cfg: cfg, conn: conn, policy: policy,
-		pending: map[string]string{}, utterances: map[string]string{},
+		pending: map[string]string{}, utterances: map[string]*sent{},
 		spoken:      cfg.Counters.Counter("narrator.spoken"),
 		suppressed:  cfg.Counters.Counter("narrator.suppressed"),
 		stale:       cfg.Counters.Counter("narrator.stale"),
@@ -216,9 +216,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		case r := <-controls:
 			s.control(ctx, &wg, r, results, time.Now().UTC())
 		case e := <-speech:
-			if e.State == bus.SpeechDropped {
-				s.policy.Unspoken(s.utterances[e.UtteranceID])
-			}
+			s.speechEvent(e)
 		case r := <-results:
 			s.described(r)
 		case <-poll:
@@ -312,7 +310,19 @@ func (s *Stage) utter(camera, descriptionID string, capturedAt time.Time, say Sa
 		ID: bus.NewID(), Camera: camera, DescriptionID: descriptionID, Text: say.Text,
 		Priority: say.Priority, CapturedAt: capturedAt, CreatedAt: now, NotAfter: say.NotAfter,
 	}
-	s.utterances[u.ID] = descriptionID
+	s.send(u)
+	return u.ID
+}
+
+// sent is an utterance the stage published, remembered to match the speech stage's events.
+type sent struct {
+	u       bus.Utterance
+	resends int
+}
+
+// send publishes u and remembers it.
+func (s *Stage) send(u bus.Utterance) {
+	s.utterances[u.ID] = &sent{u: u}
 	s.uttIDs = append(s.uttIDs, u.ID)
 	if len(s.uttIDs) > maxUtterances {
 		delete(s.utterances, s.uttIDs[0])
@@ -320,13 +330,30 @@ func (s *Stage) utter(camera, descriptionID string, capturedAt time.Time, say Sa
 	}
 	s.spoken.Add(1)
 	s.publish(bus.SubjectUtterances, u)
-	return u.ID
+}
+
+// speechEvent learns from what the speech stage did with an utterance. One it dropped unspoken
+// is forgotten by the policy. One it dropped as paused although narration is not paused raced
+// a resume (controls and utterances travel on different subjects), so it is sent once more.
+func (s *Stage) speechEvent(e bus.SpeechEvent) {
+	st := s.utterances[e.UtteranceID]
+	if st == nil || e.State != bus.SpeechDropped {
+		return
+	}
+	if e.Reason == ReasonPaused && !s.policy.Paused() && st.resends == 0 {
+		again := st.u
+		again.ID = bus.NewID()
+		s.send(again)
+		s.utterances[again.ID].resends = 1
+		return
+	}
+	s.policy.Unspoken(st.u.DescriptionID)
 }
 
 // utteranceOf is the first utterance published for a description, "" if none is remembered.
 func (s *Stage) utteranceOf(descriptionID string) string {
 	for _, id := range s.uttIDs {
-		if s.utterances[id] == descriptionID {
+		if s.utterances[id].u.DescriptionID == descriptionID {
 			return id
 		}
 	}

@@ -375,3 +375,29 @@ func TestStageConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestStageResendsAnUtteranceThatRacedAResume(t *testing.T) {
+	h := startStage(t, Config{})
+	h.describe(bus.Description{Text: "A red kite in a blue sky."})
+	first := bustest.Next(t, h.utterances, wait)
+	bustest.Next(t, h.decisions, wait)
+	h.ctl(bus.Control{Command: bus.ControlPause})
+	h.ctl(bus.Control{Command: bus.ControlRepeat}) // resumes, then says it again
+	u := bustest.Next(t, h.utterances, wait)
+	if u.Text != first.Text {
+		t.Fatalf("repeat said %q", u.Text)
+	}
+	// The speech stage saw the utterance before the resume and dropped it as paused.
+	drop := func(id string) {
+		if err := h.pub.PublishEvent(bus.SubjectSpeech, bus.SpeechEvent{ID: bus.NewID(), UtteranceID: id, State: bus.SpeechDropped, Reason: "paused"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drop(u.ID)
+	again := bustest.Next(t, h.utterances, wait)
+	if again.Text != u.Text || again.ID == u.ID || again.Priority != bus.PriorityUrgent {
+		t.Fatalf("resent %+v after %+v", again, u)
+	}
+	drop(again.ID) // sent once more at most
+	h.noMore()
+}
