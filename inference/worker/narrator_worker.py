@@ -409,8 +409,7 @@ def download(args, proto):
         try:
             path = snapshot_download(repo_id=args.model, revision=args.revision or None,
                                      allow_patterns=ALLOW_PATTERNS)
-        except Exception as exc:
-            traceback.print_exc()
+        except Exception as exc:  # setup shows this process's stderr to the user: no traceback there
             return fatal(proto, "download_failed", describe_exception(exc))
     problem = check_snapshot(path)
     if problem:
