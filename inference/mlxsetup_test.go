@@ -185,8 +185,8 @@ func TestSetupFailures(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if strings.Contains(err.Error(), "Traceback") {
-				t.Errorf("a traceback reached the user: %v", err)
+			if strings.Contains(err.Error(), "Traceback") || strings.Contains(h.out.String(), "Traceback") {
+				t.Errorf("a traceback reached the user: %v\n%s", err, h.out.String())
 			}
 			if tc.name == "not apple silicon" {
 				if !errors.Is(err, ErrNeedsAppleSilicon) {
