@@ -155,6 +155,18 @@ func humanLine(m bus.Message) string {
 		if decode(&s) {
 			return fmt.Sprintf("%s stats %s: %v", ts, s.Process, s.Counters)
 		}
+	case m.Subject == bus.SubjectWorkers:
+		var w bus.WorkerState
+		if !decode(&w) {
+			break
+		}
+		switch w.State {
+		case bus.WorkerReady:
+			return fmt.Sprintf("%s worker %s ready: %s loaded in %.1f s, warm-up %.2f s", ts, w.Worker, w.Model, w.LoadMS/1000, w.WarmupMS/1000)
+		case bus.WorkerRestarting, bus.WorkerFailed:
+			return fmt.Sprintf("%s worker %s %s (%s): %s", ts, w.Worker, w.State, w.Code, w.Reason)
+		}
+		return fmt.Sprintf("%s worker %s %s", ts, w.Worker, w.State)
 	}
 	return fmt.Sprintf("%s %s %d bytes", ts, m.Subject, len(m.Data))
 }
