@@ -136,7 +136,7 @@ type imageURL struct {
 }
 
 // request builds the chat request for one frame: the image as a data URI, then the prompt.
-func (o *OpenAI) request(f bus.Frame) chatRequest {
+func (o *OpenAI) request(f bus.Frame, prompt string) chatRequest {
 	req := chatRequest{Model: o.cfg.Model, MaxTokens: o.cfg.MaxTokens, Stream: true}
 	req.StreamOptions.IncludeUsage = true
 	if o.cfg.SystemPrompt != "" {
@@ -144,14 +144,22 @@ func (o *OpenAI) request(f bus.Frame) chatRequest {
 	}
 	req.Messages = append(req.Messages, chatMessage{Role: "user", Content: []contentPart{
 		{Type: "image_url", ImageURL: &imageURL{URL: "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(f.JPEG)}},
-		{Type: "text", Text: o.cfg.Prompt},
+		{Type: "text", Text: prompt},
 	}})
 	return req
 }
 
 // Describe sends the frame and streams the answer through partial.
 func (o *OpenAI) Describe(ctx context.Context, f bus.Frame, partial func(string)) (Result, error) {
-	body, err := json.Marshal(o.request(f))
+	return o.DescribePrompt(ctx, f, "", partial)
+}
+
+// DescribePrompt is Describe with prompt in place of the configured prompt ("" keeps it).
+func (o *OpenAI) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(string)) (Result, error) {
+	if prompt == "" {
+		prompt = o.cfg.Prompt
+	}
+	body, err := json.Marshal(o.request(f, prompt))
 	if err != nil {
 		return Result{}, fmt.Errorf("encode request: %w", err)
 	}
