@@ -46,6 +46,8 @@ const (
 	ReasonPaused   = "paused"   // the user paused narration
 	ReasonOnDemand = "ondemand" // ondemand mode: only requested descriptions are said
 	ReasonDirector = "director" // director mode: cues are published, not said
+	// ReasonCancelled: the inference stage stopped the generation (the scene changed).
+	ReasonCancelled = "cancelled"
 )
 
 // PolicyConfig configures a Policy. Zero fields take their defaults in NewPolicy.
@@ -343,6 +345,13 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 	st := p.untrack(d.ID)
 	suppress := func(reason string) Verdict { return Verdict{Action: bus.ActionSuppress, Reason: reason} }
 	if d.Error != "" {
+		if first := p.historyText(d.ID); st != nil && st.spoke && first != "" {
+			// Its first sentence was said before the generation failed or was cancelled.
+			return Verdict{Action: bus.ActionSpeak, Text: first}
+		}
+		if d.Cancelled != "" {
+			return suppress(ReasonCancelled)
+		}
 		return suppress(bus.ReasonFailed)
 	}
 	sentences := clean(d.Text)

@@ -20,6 +20,7 @@ type step struct {
 	partial   bool
 	requested bool
 	failed    bool
+	cancelled bool
 	pause     int // 1: pause before this step, -1: resume
 	want      string
 	say       string // what must be said; "" means nothing
@@ -121,6 +122,11 @@ var policyCases = []policyCase{
 		{id: "d1", text: "The image shows a man at a desk. He", partial: true, say: "A man at a desk."},
 		{id: "d1", text: "The image shows a man at a desk. He types.", want: "speak"},
 	}},
+	{name: "a cancelled generation keeps what it said", steps: []step{
+		{id: "d1", text: "A red box on the left. A", partial: true, say: "A red box on the left."},
+		{id: "d1", text: "A red box on the left. A", cancelled: true, want: "speak"},
+		{at: time.Second, text: "A blue ball.", cancelled: true, want: "cancelled"},
+	}},
 	{name: "streamed answers are urgent", cfg: PolicyConfig{Mode: ModeOnDemand}, steps: []step{
 		{id: "a", requested: true, text: "The cup is blue. It", partial: true, say: "The cup is blue.", urgent: true},
 		{id: "a", requested: true, text: "The cup is blue. It is on the left.", want: "speak", say: "It is on the left.", urgent: true},
@@ -177,6 +183,9 @@ func runPolicyCase(t *testing.T, c policyCase) {
 		d := bus.Description{ID: id, Camera: "cam0", Text: s.text, Partial: s.partial, CapturedAt: now.Add(-s.age)}
 		if s.failed {
 			d.Error = "backend failed"
+		}
+		if s.cancelled {
+			d.Error, d.Cancelled = "cancelled: scene changed", "scene changed"
 		}
 		switch s.pause {
 		case 1:
