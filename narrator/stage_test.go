@@ -2,6 +2,8 @@ package narrator
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -400,4 +402,31 @@ func TestStageResendsAnUtteranceThatRacedAResume(t *testing.T) {
 	}
 	drop(again.ID) // sent once more at most
 	h.noMore()
+}
+
+// BenchmarkStageDescriptionToUtterance measures what the narrator adds between a final
+// description on the bus and its utterance on the bus: decode, policy, encode, two publishes,
+// over the embedded server.
+func BenchmarkStageDescriptionToUtterance(b *testing.B) {
+	srv := bustest.Server(b)
+	pub := bustest.Conn(b, srv, "bench")
+	utterances := bustest.Collect[bus.Utterance](b, pub, bus.SubjectUtterances, 16)
+	s, err := New(bustest.Conn(b, srv, "narrator"), Config{Similarity: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	words := strings.Fields("red blue green yellow black white orange purple brown grey pink gold")
+	for i := 0; b.Loop(); i++ {
+		text := fmt.Sprintf("A %s box and a %s ball lie on a table near %d chairs.", words[i%len(words)], words[(i/len(words))%len(words)], i)
+		if err := pub.PublishEvent(bus.DescriptionSubject("cam0"), bus.Description{ID: bus.NewID(), Camera: "cam0", Text: text, CapturedAt: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+		if u := bustest.Next(b, utterances, wait); u.Text != text {
+			b.Fatalf("said %q, want %q", u.Text, text)
+		}
+	}
 }
