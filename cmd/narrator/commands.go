@@ -26,6 +26,7 @@ func commands() []command {
 		{"capture", "run only the capture stage against a shared bus (--nats)", runCapture},
 		{"infer", "run only the inference stage against a shared bus (--nats)", runInfer},
 		{"speak", "run only narration and speech against a shared bus (--nats)", runSpeak},
+		{"bench", "measure the reaction time against a simulated model and speaker, beside a naive loop", runBench},
 		{"setup", "prepare the mlx backend (Apple Silicon): Python environment, mlx-vlm, model", runSetup},
 		{"doctor", "check what narrator needs and print the fix for each problem", runDoctor},
 	}
