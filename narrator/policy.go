@@ -57,7 +57,7 @@ type PolicyConfig struct {
 	// Verbosity is how much of each description is said. Default: Normal.
 	Verbosity Verbosity
 	// Similarity is the content-word similarity (Jaccard, 0-1) at or above which a description
-	// repeats something said. Default: 0.5.
+	// repeats something said. Default: 0.4.
 	Similarity float64
 	// History is how many spoken descriptions a new one is compared with. Default: 6.
 	History int
@@ -139,7 +139,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		return nil, fmt.Errorf("verbosity %d: use Short, Normal or Detailed", cfg.Verbosity)
 	}
 	if cfg.Similarity == 0 {
-		cfg.Similarity = 0.5
+		cfg.Similarity = 0.4
 	}
 	if cfg.Similarity < 0 || cfg.Similarity > 1 {
 		return nil, fmt.Errorf("similarity %v: use a number between 0 and 1", cfg.Similarity)

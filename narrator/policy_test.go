@@ -44,6 +44,16 @@ var policyCases = []policyCase{
 		{at: 3 * time.Second, text: "In this image, there is a man seated at a desk.", want: "duplicate"},
 		{at: 4 * time.Second, text: "A woman is sitting at the desk", want: "duplicate"},
 	}},
+	{name: "model-style paraphrases and changes", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{text: "A man with glasses is sitting in front of a computer monitor in an office.", want: "speak",
+			say: "A man with glasses is sitting in front of a computer monitor in an office."},
+		{at: time.Second, text: "A man wearing glasses sits at a desk, looking at a computer screen.", want: "duplicate"},
+		{at: 2 * time.Second, text: "The image shows a person working at a computer in an office setting.", want: "duplicate"},
+		{at: 3 * time.Second, text: "A person is sitting at a desk with a laptop in a dimly lit room.", want: "duplicate"},
+		{at: 4 * time.Second, text: "A woman walks into the room carrying a box.", want: "speak", say: "A woman walks into the room carrying a box."},
+		{at: 5 * time.Second, text: "An empty office chair in front of a desk.", want: "speak", say: "An empty office chair in front of a desk."},
+		{at: 6 * time.Second, text: "The desk is empty.", want: "duplicate"},
+	}},
 	{name: "real changes are said", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
 		{text: "A man at a desk.", want: "speak", say: "A man at a desk."},
 		{at: time.Second, text: "A cat jumps onto the desk next to the man.", want: "speak", say: "A cat jumps onto the desk next to the man."},

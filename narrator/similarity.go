@@ -20,29 +20,29 @@ showing depict depicts depicted depicting feature features featured display disp
 see seen sees saw visible image picture photo photograph frame scene view camera setting
 background foreground overall possibly likely perhaps probably seemingly apparently clearly
 sit sits sat sitting seated stand stands stood standing lie lies lying located positioned
-placed position kind sort type side part area space something someone's`)
+placed position kind sort type side part area space something someone's front lit wear wears
+wearing worn use uses used using work works worked working`)
 
 // synonyms maps words to one canonical word, so that paraphrases name the same things alike.
 var synonyms = map[string]string{}
 
 func init() {
 	for canon, words := range map[string]string{
-		"person":  "man men woman women person persons people guy guys lady ladies gentleman gentlemen boy boys girl girls someone somebody individual individuals adult adults figure figures human humans",
-		"child":   "child children kid kids toddler toddlers baby babies",
-		"sofa":    "sofa sofas couch couches settee",
-		"laptop":  "laptop laptops computer computers notebook macbook pc",
-		"screen":  "screen screens monitor monitors display",
-		"phone":   "phone phones smartphone smartphones cellphone mobile",
-		"cup":     "cup cups mug mugs",
-		"room":    "room rooms office offices interior indoors",
-		"dog":     "dog dogs puppy puppies",
-		"cat":     "cat cats kitten kittens",
-		"car":     "car cars vehicle vehicles automobile",
-		"bright":  "bright brightly lit illuminated",
-		"dark":    "dark dim dimly darkness",
-		"empty":   "empty vacant unoccupied nobody",
-		"fire":    "fire fires flame flames burning blaze",
-		"holding": "hold holds holding held carry carries carrying",
+		"person":   "man men woman women person persons people guy guys lady ladies gentleman gentlemen boy boys girl girls someone somebody individual individuals adult adults figure figures human humans",
+		"child":    "child children kid kids toddler toddlers baby babies",
+		"sofa":     "sofa sofas couch couches settee",
+		"computer": "laptop laptops computer computers notebook macbook pc screen screens monitor monitors",
+		"phone":    "phone phones smartphone smartphones cellphone mobile",
+		"cup":      "cup cups mug mugs",
+		"room":     "room rooms office offices interior indoors",
+		"dog":      "dog dogs puppy puppies",
+		"cat":      "cat cats kitten kittens",
+		"car":      "car cars vehicle vehicles automobile",
+		"bright":   "bright brightly illuminated",
+		"dark":     "dark dim dimly darkness",
+		"empty":    "empty vacant unoccupied nobody",
+		"fire":     "fire fires flame flames burning blaze",
+		"holding":  "hold holds holding held carry carries carrying",
 	} {
 		for _, w := range strings.Fields(words) {
 			synonyms[stem(w)] = canon
