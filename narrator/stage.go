@@ -268,8 +268,9 @@ func (s *Stage) description(d bus.Description, now time.Time) {
 	if director && d.Error == "" {
 		cue := ParseCues(d.Text)
 		if len(cue.All) == 0 {
-			s.cuesInvalid.Add(1)
-			s.cfg.Logger.Warn("director: the model's answer holds no key: value cues", "description", d.ID)
+			if s.cuesInvalid.Add(1) == 1 { // then counted, and logged with the other losses
+				s.cfg.Logger.Warn("director: the model's answer holds no key: value cues (a backend that takes no prompt, such as the heuristic, cannot give any)", "description", d.ID, "backend", d.Backend)
+			}
 		} else {
 			cue.ID, cue.Camera, cue.DescriptionID, cue.CapturedAt, cue.At = bus.NewID(), d.Camera, d.ID, d.CapturedAt, now
 			if bus.ValidateCamera(d.Camera) == nil {

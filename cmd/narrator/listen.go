@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/narrator"
 )
 
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -167,6 +168,28 @@ func humanLine(m bus.Message) string {
 			return fmt.Sprintf("%s worker %s %s (%s): %s", ts, w.Worker, w.State, w.Code, w.Reason)
 		}
 		return fmt.Sprintf("%s worker %s %s", ts, w.Worker, w.State)
+	case m.Subject == bus.SubjectControl:
+		var c bus.Control
+		if decode(&c) {
+			return strings.TrimSpace(fmt.Sprintf("%s control %s %s%s", ts, c.Command, c.Verbosity, c.Text))
+		}
+	case m.Subject == bus.SubjectSpeechControl:
+		var c bus.SpeechControl
+		if decode(&c) {
+			return fmt.Sprintf("%s speech %s (%s)", ts, c.Command, c.Reason)
+		}
+	case m.Subject == bus.SubjectDescribe:
+		return "" // the control that caused it was printed
+	case m.Subject == bus.SubjectPrompt:
+		var p bus.Prompt
+		if decode(&p) {
+			return fmt.Sprintf("%s prompt (%s): %s", ts, p.Preset, p.Text)
+		}
+	case strings.HasPrefix(m.Subject, bus.Prefix+".cues."):
+		var c bus.Cue
+		if decode(&c) {
+			return fmt.Sprintf("%s %s cues: %s", ts, c.Camera, narrator.RenderCues(c))
+		}
 	}
 	return fmt.Sprintf("%s %s %d bytes", ts, m.Subject, len(m.Data))
 }
