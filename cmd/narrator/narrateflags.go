@@ -58,6 +58,8 @@ func (o *narrateOptions) config(e env) (narrator.Config, error) {
 	}
 	if _, preset := narrator.Presets[o.prompt]; preset || o.prompt == "" {
 		cfg.Prompt = o.prompt
+	} else if _, err := os.Stat(o.prompt); err != nil {
+		return narrator.Config{}, fmt.Errorf("--prompt %q is neither a preset (%s) nor a readable file: %w", o.prompt, strings.Join(narrator.PresetNames(), ", "), err)
 	} else {
 		cfg.PromptFile = o.prompt
 	}
