@@ -206,7 +206,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		poll = t.C
 	}
 	s.publish(bus.SubjectPrompt, s.prompt)
-	s.cfg.Logger.Info("narrating", "mode", s.cfg.Mode, "verbosity", s.policy.Verbosity(), "prompt", s.prompt.Preset+" "+s.prompt.File)
+	s.cfg.Logger.Info("narrating", "mode", s.cfg.Mode, "verbosity", s.policy.Verbosity(), "prompt", strings.TrimSpace(s.prompt.Preset+" "+s.prompt.File))
 	for {
 		select {
 		case <-ctx.Done():
