@@ -22,8 +22,9 @@ const (
 //   - its mean luma moved by at least LumaThreshold (the lights went off or on);
 //   - its mean chroma moved by at least ChromaThreshold (the scene was recoloured);
 //   - at least CellCount of its 72 cells moved, in luma and chroma together, by CellDelta levels
-//     more than the whole frame did (something appeared in one place; a flicker of the whole
-//     frame moves no cell).
+//     more than the whole frame did, plus three times the cell's usual jitter from one frame to
+//     the next (something appeared in one place; a flicker of the whole frame moves no cell, and
+//     a cell full of heavy noise, like the test pattern's noise block, raises its own bar).
 //
 // Sensor noise moves none of these: each is a mean over many samples.
 // It is not safe for concurrent use.
@@ -42,9 +43,12 @@ type Gate struct {
 	// Heartbeat re-sends an unchanged scene after this long; 0 never does.
 	Heartbeat time.Duration
 
-	ref      Signature // the last frame accepted
-	refAt    time.Time // when it was accepted
-	sent     Signature // the last frame published, what Revert goes back to
+	prev     Signature      // the last frame checked
+	checked  int            // frames checked, up to 2
+	jitter   [cellCount]int // per cell, moving average of its change between frames, in 1/16 levels
+	ref      Signature      // the last frame accepted
+	refAt    time.Time      // when it was accepted
+	sent     Signature      // the last frame published, what Revert goes back to
 	sentAt   time.Time
 	started  bool // a frame was accepted
 	anySent  bool // a frame was published
@@ -73,11 +77,12 @@ func (g *Gate) fillDefaults() {
 func (g *Gate) Check(sig Signature, now time.Time) (send bool, reason string, distance int) {
 	g.fillDefaults()
 	distance = sig.Distance(g.ref)
+	cells := g.cellsChanged(sig)
 	switch {
 	case !g.started:
 		reason, distance = bus.FrameFirst, 0
 	case distance >= g.Threshold || sig.LumaDelta(g.ref) >= g.LumaThreshold ||
-		sig.ChromaDelta(g.ref) >= g.ChromaThreshold || sig.CellsChanged(g.ref, g.CellDelta) >= g.CellCount:
+		sig.ChromaDelta(g.ref) >= g.ChromaThreshold || cells >= g.CellCount:
 		reason = bus.FrameChanged
 	case g.Heartbeat > 0 && now.Sub(g.refAt) >= g.Heartbeat:
 		reason = bus.FrameHeartbeat
@@ -86,6 +91,26 @@ func (g *Gate) Check(sig Signature, now time.Time) (send bool, reason string, di
 	}
 	g.started, g.ref, g.refAt = true, sig, now
 	return true, reason, distance
+}
+
+// cellsChanged counts the cells of sig that moved from the reference by more than CellDelta
+// plus three times their jitter, then updates the jitter with the change from the last frame.
+// Until the jitter has been measured once (the second frame), no cell counts as changed.
+func (g *Gate) cellsChanged(sig Signature) int {
+	n := 0
+	for i := range cellCount {
+		if g.checked >= 2 && sig.cellDelta(g.ref, i) >= g.CellDelta+3*g.jitter[i]/16 {
+			n++
+		}
+		if g.checked == 1 {
+			g.jitter[i] = 16 * sig.cellDelta(g.prev, i) // the first measure of it
+		} else if g.checked > 1 {
+			g.jitter[i] += (16*sig.cellDelta(g.prev, i) - g.jitter[i]) / 8
+		}
+	}
+	g.prev = sig
+	g.checked = min(g.checked+1, 2)
+	return n
 }
 
 // Sent records that the frame with sig was published at now.

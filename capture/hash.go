@@ -55,17 +55,21 @@ func (s Signature) ChromaDelta(o Signature) int { return absDiff(s.Cb, o.Cb) + a
 // levels more than the whole frame's did, so a flicker of the overall brightness or a shift of
 // the white balance changes no cell.
 func (s Signature) CellsChanged(o Signature, minDelta int) int {
-	shiftY, shiftCb, shiftCr := int(s.Luma)-int(o.Luma), int(s.Cb)-int(o.Cb), int(s.Cr)-int(o.Cr)
 	n := 0
 	for i := range s.Cells {
-		d := abs(int(s.Cells[i])-int(o.Cells[i])-shiftY) +
-			abs(int(s.CellsCb[i])-int(o.CellsCb[i])-shiftCb) +
-			abs(int(s.CellsCr[i])-int(o.CellsCr[i])-shiftCr)
-		if d >= minDelta {
+		if s.cellDelta(o, i) >= minDelta {
 			n++
 		}
 	}
 	return n
+}
+
+// cellDelta is how far cell i moved from o, in luma and chroma levels summed, beyond the whole
+// frame's shift.
+func (s Signature) cellDelta(o Signature, i int) int {
+	return abs(int(s.Cells[i])-int(o.Cells[i])-(int(s.Luma)-int(o.Luma))) +
+		abs(int(s.CellsCb[i])-int(o.CellsCb[i])-(int(s.Cb)-int(o.Cb))) +
+		abs(int(s.CellsCr[i])-int(o.CellsCr[i])-(int(s.Cr)-int(o.Cr)))
 }
 
 func abs(v int) int {

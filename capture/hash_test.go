@@ -65,6 +65,11 @@ func TestGateIgnoresNoiseAndFlickerCatchesChanges(t *testing.T) {
 			if send, reason, _ := g.Check(Sign(c.a), now); !send || reason != "first" {
 				t.Fatalf("first frame: send %v reason %q", send, reason)
 			}
+			for i := range 3 { // the gate learns how much each cell jitters
+				if send, reason, _ := g.Check(Sign(noisy(c.a, 3, rng)), now.Add(time.Duration(i)*time.Millisecond)); send {
+					t.Fatalf("noisy copy %d of the first frame sent (%s)", i, reason)
+				}
+			}
 			b := noisy(c.b, 3, rng)
 			send, reason, d := g.Check(Sign(b), now.Add(time.Second))
 			if send != c.change {
@@ -184,5 +189,40 @@ func TestScaleKeepsTheScene(t *testing.T) {
 		if v != flat.Y[0] {
 			t.Fatalf("flat plane scaled: Y[%d] = %d, want %d", i, v, flat.Y[0])
 		}
+	}
+}
+
+// saltAndPepper sets the pixels of the box (in the 16×9 grid) to black or white at random, like
+// the noise block of pion/mediadevices' test pattern.
+func saltAndPepper(img *image.YCbCr, box image.Rectangle, rng *rand.Rand) *image.YCbCr {
+	out := copyImage(nil, img).(*image.YCbCr)
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	for y := box.Min.Y * h / 9; y < box.Max.Y*h/9; y++ {
+		for x := box.Min.X * w / 16; x < box.Max.X*w/16; x++ {
+			out.Y[y*out.YStride+x] = uint8(rng.IntN(2) * 255)
+		}
+	}
+	return out
+}
+
+func TestGateLearnsNoisyCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	base := scene(beige, 640, 360, demoBox{image.Rect(1, 3, 5, 8), red})
+	noiseBox := image.Rect(11, 6, 16, 9)
+	var g Gate
+	t0 := time.Unix(0, 0)
+	var sent []string
+	for i := range 90 {
+		if send, reason, _ := g.Check(Sign(saltAndPepper(base, noiseBox, rng)), t0.Add(time.Duration(i)*33*time.Millisecond)); send {
+			sent = append(sent, reason)
+		}
+	}
+	if len(sent) != 1 {
+		t.Errorf("a static scene with a block of heavy noise sent %v, want only the first frame", sent)
+	}
+	// A small object elsewhere is still a change.
+	moved := saltAndPepper(scene(beige, 640, 360, demoBox{image.Rect(1, 3, 5, 8), red}, demoBox{image.Rect(7, 1, 9, 3), blue}), noiseBox, rng)
+	if send, _, _ := g.Check(Sign(moved), t0.Add(4*time.Second)); !send {
+		t.Error("a small object appearing beside the noise was not a change")
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
+	"time"
 
 	"github.com/pion/mediadevices/pkg/driver"
 	_ "github.com/pion/mediadevices/pkg/driver/videotest" // the test-pattern "camera"
@@ -98,14 +98,29 @@ func openTestPattern(cfg SourceConfig) (Source, error) {
 	return nil, fmt.Errorf("the pion/mediadevices test-pattern driver is not registered")
 }
 
-// driverSource reads frames from a pion/mediadevices driver.
+// driverSource reads frames from a pion/mediadevices driver. Each driver Read runs in a
+// goroutine of its own so that Close can always end a blocked Read: a driver's Read may never
+// return once the driver is closed (the test pattern's does not), or while a camera hangs.
 type driverSource struct {
-	d     driver.Driver
-	r     video.Reader
-	desc  string
-	once  sync.Once
-	err   error
-	alive atomic.Bool
+	d       driver.Driver
+	r       video.Reader
+	desc    string
+	results chan driverRead // the read in flight delivers here; capacity 1, so it never blocks
+	pending bool            // a read is in flight (touched only by the goroutine calling Read)
+	done    chan struct{}   // closed by Close
+	once    sync.Once
+	err     error
+
+	mu      sync.Mutex
+	closed  bool
+	reading chan struct{} // closed when the read in flight returns
+}
+
+// driverRead is the result of one driver Read.
+type driverRead struct {
+	img     image.Image
+	release func()
+	err     error
 }
 
 func openDriver(d driver.Driver, desc string, cfg SourceConfig) (*driverSource, error) {
@@ -120,9 +135,8 @@ func openDriver(d driver.Driver, desc string, cfg SourceConfig) (*driverSource, 
 		d.Close()
 		return nil, fmt.Errorf("start %s at %dx%d: %w (%s)", desc, p.Width, p.Height, err, cameraHelp)
 	}
-	s := &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height)}
-	s.alive.Store(true)
-	return s, nil
+	return &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height),
+		results: make(chan driverRead, 1), done: make(chan struct{})}, nil
 }
 
 // bestProperty picks the advertised mode closest to the requested size, preferring the
@@ -144,17 +158,63 @@ func bestProperty(props []prop.Media, cfg SourceConfig) prop.Media {
 
 // Read returns the driver's next frame; after Close it returns io.EOF.
 func (s *driverSource) Read() (image.Image, func(), error) {
-	img, release, err := s.r.Read()
-	if err != nil && !s.alive.Load() {
-		return nil, func() {}, io.EOF
+	if !s.pending {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, func() {}, io.EOF
+		}
+		reading := make(chan struct{})
+		s.reading, s.pending = reading, true
+		s.mu.Unlock()
+		go func() {
+			defer close(reading)
+			img, release, err := s.r.Read()
+			s.results <- driverRead{img, release, err}
+		}()
 	}
-	return img, release, err
+	select {
+	case <-s.done:
+		return nil, func() {}, io.EOF
+	case r := <-s.results:
+		s.pending = false
+		if r.release == nil {
+			r.release = func() {}
+		}
+		if r.err != nil {
+			return nil, func() {}, r.err
+		}
+		return r.img, r.release, nil
+	}
 }
 
-// Close closes the driver, once.
+// closeWait is how long Close waits for a read in flight before closing the driver under it.
+const closeWait = time.Second
+
+// Close ends a blocked Read, lets a read in flight finish (up to closeWait, so a driver that
+// stops its clock on close is not closed under its own Read), then closes the driver, once.
 func (s *driverSource) Close() error {
 	s.once.Do(func() {
-		s.alive.Store(false)
+		close(s.done)
+		s.mu.Lock()
+		s.closed = true
+		reading := s.reading
+		s.mu.Unlock()
+		if reading != nil {
+			t := time.NewTimer(closeWait)
+			select {
+			case <-reading:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		select {
+		case r := <-s.results: // a frame nobody will read
+			if r.release != nil {
+				r.release()
+			}
+		default:
+		}
 		s.err = s.d.Close()
 	})
 	return s.err

@@ -234,3 +234,18 @@ func ExampleOpen() {
 	fmt.Println(errors.Is(err, ErrUnknownSource))
 	// Output: true
 }
+
+func TestTestPatternStopsCleanly(t *testing.T) {
+	src, _, err := Open(context.Background(), "test", SourceConfig{Width: 320, Height: 240, FPS: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startStage(t, Config{Source: src})
+	if f := bustest.Next(t, r.frames, 5*time.Second); f.Reason != "first" {
+		t.Errorf("first frame %+v", f)
+	}
+	r.cancel()
+	if err := r.wait(t, 5*time.Second); err != nil {
+		t.Errorf("Run = %v", err)
+	}
+}
