@@ -8,6 +8,8 @@ import (
 	"image/jpeg"
 	"io"
 	"testing"
+
+	"github.com/narrator-dev/narrator/bus"
 )
 
 // ycbcrFrom builds a w×h YCbCr image whose planes are cut from data, possibly too short.
@@ -172,4 +174,18 @@ func FuzzY4M(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestHugeFrame(t *testing.T) {
+	img := image.NewYCbCr(image.Rect(0, 0, 7680, 4320), image.YCbCrSubsampleRatio420) // 8K
+	for i := range img.Y {
+		img.Y[i] = uint8(i / 7680 / 17)
+	}
+	if s := Sign(img); s.Hash != 0 || s.Luma == 0 {
+		t.Errorf("8K vertical gradient signed %+v: want no horizontal gradient bits and a mean luma", s.Hash)
+	}
+	p, err := Prepare(img, 1024, 80, bus.MaxPayload-4096)
+	if err != nil || p.Width != 1024 || p.Height != 576 {
+		t.Fatalf("Prepare 8K: %dx%d, %v; want 1024x576", p.Width, p.Height, err)
+	}
 }
