@@ -239,8 +239,9 @@ func (p *Policy) priority(words map[string]bool, requested bool) string {
 	return bus.PriorityNormal
 }
 
-// duplicate finds the spoken description that text repeats: the last one said, or one said
-// within HistoryWindow, with similarity at or above the threshold and the same salient things.
+// duplicate finds the spoken description that text repeats: the last one said, with similarity
+// at or above the threshold, or one said before it within HistoryWindow, with similarity at or
+// above the threshold's midpoint to 1; either with the same salient things.
 // It returns the closest spoken description's id and similarity either way.
 func (p *Policy) duplicate(words map[string]bool, now time.Time) (id string, sim float64, dup bool) {
 	n := len(p.history)
@@ -253,7 +254,13 @@ func (p *Policy) duplicate(words map[string]bool, now time.Time) (id string, sim
 		if s > sim || id == "" {
 			id, sim = h.descriptionID, s
 		}
-		if s >= p.cfg.Similarity && sameSalient(words, h.words, p.salient) {
+		threshold := p.cfg.Similarity
+		if i < n-1 {
+			// Older than the last thing said: only a near repeat is a flip-flop; a scene that
+			// came back after another was said, with anything new to say about it, is news.
+			threshold = (1 + threshold) / 2
+		}
+		if s >= threshold && sameSalient(words, h.words, p.salient) {
 			return h.descriptionID, s, true
 		}
 	}

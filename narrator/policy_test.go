@@ -71,6 +71,12 @@ var policyCases = []policyCase{
 		{at: 2 * time.Second, text: "A person at the desk.", want: "duplicate"},
 		{at: 80 * time.Second, text: "A person at the desk.", want: "speak", say: "A person at the desk."},
 	}},
+	{name: "a scene that comes back with news is said again", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{text: "Bright, mostly beige, red on the left.", want: "speak", say: "Bright, mostly beige, red on the left."},
+		{at: 5 * time.Second, text: "The lights went off. Very dark.", want: "speak", say: "The lights went off. Very dark."},
+		{at: 10 * time.Second, text: "The whole view changed. Bright, mostly beige, red on the left.", want: "speak",
+			say: "The whole view changed. Bright, mostly beige, red on the left."},
+	}},
 	{name: "narrate says an unchanged scene again after the refresh", cfg: PolicyConfig{Refresh: 20 * time.Second}, steps: []step{
 		{text: "A man at a desk.", want: "speak", say: "A man at a desk."},
 		{at: 10 * time.Second, text: "A person at a desk.", want: "duplicate"},
