@@ -102,14 +102,16 @@ func openTestPattern(cfg SourceConfig) (Source, error) {
 // goroutine of its own so that Close can always end a blocked Read: a driver's Read may never
 // return once the driver is closed (the test pattern's does not), or while a camera hangs.
 type driverSource struct {
-	d       driver.Driver
-	r       video.Reader
-	desc    string
-	results chan driverRead // the read in flight delivers here; capacity 1, so it never blocks
-	pending bool            // a read is in flight (touched only by the goroutine calling Read)
-	done    chan struct{}   // closed by Close
-	once    sync.Once
-	err     error
+	d            driver.Driver
+	r            video.Reader
+	desc         string
+	results      chan driverRead // the read in flight delivers here; capacity 1, so it never blocks
+	pending      bool            // a read is in flight (touched only by the goroutine calling Read)
+	stall        *time.Timer     // fires when the read in flight takes longer than stallTimeout
+	stallTimeout time.Duration
+	done         chan struct{} // closed by Close
+	once         sync.Once
+	err          error
 
 	mu      sync.Mutex
 	closed  bool
@@ -136,7 +138,7 @@ func openDriver(d driver.Driver, desc string, cfg SourceConfig) (*driverSource, 
 		return nil, fmt.Errorf("start %s at %dx%d: %w (%s)", desc, p.Width, p.Height, err, cameraHelp)
 	}
 	return &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height),
-		results: make(chan driverRead, 1), done: make(chan struct{})}, nil
+		results: make(chan driverRead, 1), done: make(chan struct{}), stallTimeout: cfg.StallTimeout}, nil
 }
 
 // bestProperty picks the advertised mode closest to the requested size, preferring the
@@ -173,9 +175,16 @@ func (s *driverSource) Read() (image.Image, func(), error) {
 			s.results <- driverRead{img, release, err}
 		}()
 	}
+	if s.stall == nil {
+		s.stall = time.NewTimer(s.stallTimeout)
+	} else {
+		s.stall.Reset(s.stallTimeout)
+	}
 	select {
 	case <-s.done:
 		return nil, func() {}, io.EOF
+	case <-s.stall.C:
+		return nil, func() {}, fmt.Errorf("%s: no frame for %s (%s)", s.desc, s.stallTimeout, cameraHelp)
 	case r := <-s.results:
 		s.pending = false
 		if r.release == nil {
