@@ -49,7 +49,7 @@ type recorder struct {
 	mu         sync.Mutex
 	frames     map[string]bus.Frame     // by id, without the JPEG
 	finals     []bus.Description        // final descriptions
-	arrivals   map[string][]time.Time   // description id → when each of its events arrived
+	frameOf    map[string]string        // description id → its frame id
 	utterances map[string]bus.Utterance // by id
 	started    []bus.SpeechEvent        // speech started events
 	changes    []time.Time              // first and changed frames' capture times
@@ -60,7 +60,7 @@ func newRecorder(c *bus.Conn, counters *bus.Counters) (*recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &recorder{events: q, frames: map[string]bus.Frame{}, arrivals: map[string][]time.Time{}, utterances: map[string]bus.Utterance{}}, nil
+	return &recorder{events: q, frames: map[string]bus.Frame{}, frameOf: map[string]string{}, utterances: map[string]bus.Utterance{}}, nil
 }
 
 // Run records events until ctx ends.
@@ -71,11 +71,11 @@ func (r *recorder) Run(ctx context.Context) error {
 		if err != nil {
 			return nil
 		}
-		r.record(m, time.Now())
+		r.record(m)
 	}
 }
 
-func (r *recorder) record(m bus.Message, at time.Time) {
+func (r *recorder) record(m bus.Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -94,7 +94,7 @@ func (r *recorder) record(m bus.Message, at time.Time) {
 		if json.Unmarshal(m.Data, &d) != nil {
 			return
 		}
-		r.arrivals[d.ID] = append(r.arrivals[d.ID], at)
+		r.frameOf[d.ID] = d.FrameID
 		if !d.Partial {
 			r.finals = append(r.finals, d)
 		}
@@ -224,12 +224,9 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 		if _, seen := out[u.DescriptionID]; seen {
 			continue
 		}
-		var trigger time.Time // the last event of the description before the utterance was made
-		for _, a := range rec.arrivals[u.DescriptionID] {
-			if !a.After(u.CreatedAt) {
-				trigger = a
-			}
-		}
+		// The text that made the narrator speak: the model's last partial (or its return)
+		// before the utterance was made.
+		trigger := model.textBefore(rec.frameOf[u.DescriptionID], u.CreatedAt)
 		if !trigger.IsZero() && !speaker.busyAt(trigger) {
 			out[u.DescriptionID] = e.SpokenAt.Sub(trigger)
 		}

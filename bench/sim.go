@@ -50,6 +50,7 @@ type simModel struct {
 	text  *inference.Heuristic
 	mu    sync.Mutex
 	calls []modelCall
+	texts map[string][]time.Time // frame id → when each partial was handed to the stage, and the return
 }
 
 // modelCall is one Describe call as the simulated model saw it.
@@ -61,7 +62,7 @@ type modelCall struct {
 }
 
 func newSimModel(cfg SimModelConfig) *simModel {
-	return &simModel{cfg: cfg.withDefaults(), text: inference.NewHeuristic()}
+	return &simModel{cfg: cfg.withDefaults(), text: inference.NewHeuristic(), texts: map[string][]time.Time{}}
 }
 
 // Info names the simulation.
@@ -76,6 +77,7 @@ func (m *simModel) Describe(ctx context.Context, f bus.Frame, partial func(strin
 		c.end = time.Now()
 		m.mu.Lock()
 		m.calls = append(m.calls, c)
+		m.texts[f.ID] = append(m.texts[f.ID], c.end)
 		m.mu.Unlock()
 	}()
 	res, err := m.text.Describe(ctx, f, nil)
@@ -102,11 +104,28 @@ func (m *simModel) Describe(ctx context.Context, f bus.Frame, partial func(strin
 			c.firstToken = time.Now()
 		}
 		if partial != nil {
+			m.mu.Lock()
+			m.texts[f.ID] = append(m.texts[f.ID], time.Now())
+			m.mu.Unlock()
 			partial(strings.Join(words[:i+1], " "))
 		}
 	}
 	return inference.Result{Text: strings.Join(words, " "), FirstTokenAt: c.firstToken,
 		Metadata: map[string]any{"simulated": true, "note": "bench simulation: heuristic text, made-up timing"}}, nil
+}
+
+// textBefore is the last time before t that the model handed text for frame id to the stage
+// (a partial, or its return), or zero.
+func (m *simModel) textBefore(id string, t time.Time) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var last time.Time
+	for _, at := range m.texts[id] {
+		if !at.After(t) {
+			last = at
+		}
+	}
+	return last
 }
 
 // busyAt reports whether a call was running at t.
