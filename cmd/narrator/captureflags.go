@@ -25,7 +25,7 @@ type captureOptions struct {
 }
 
 func (o *captureOptions) register(fs *flag.FlagSet) {
-	fs.Var(&o.sources, "source", "where frames come from: "+capture.SourceForms+"; repeat it for several cameras, naming each NAME=SOURCE (default auto: the first camera, else the demo scene)")
+	fs.Var(&o.sources, "source", "where frames come from (`SOURCE`): "+capture.SourceForms+"; repeat it for several cameras, naming each NAME=SOURCE (default auto: the first camera, else the demo scene)")
 	fs.StringVar(&o.camera, "camera-name", "cam0", "the bus name of the first --source without a NAME= (the others are cam1, cam2, …)")
 	fs.IntVar(&o.width, "width", 1280, "capture width asked of the camera; file and stream frames are scaled down to fit")
 	fs.IntVar(&o.height, "height", 720, "capture height asked of the camera; file and stream frames are scaled down to fit")
