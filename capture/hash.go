@@ -51,19 +51,6 @@ func (s Signature) LumaDelta(o Signature) int { return absDiff(s.Luma, o.Luma) }
 // ChromaDelta is the sum of the absolute differences of the mean chromas.
 func (s Signature) ChromaDelta(o Signature) int { return absDiff(s.Cb, o.Cb) + absDiff(s.Cr, o.Cr) }
 
-// CellsChanged counts the cells whose mean luma and chroma moved, together, by at least minDelta
-// levels more than the whole frame's did, so a flicker of the overall brightness or a shift of
-// the white balance changes no cell.
-func (s Signature) CellsChanged(o Signature, minDelta int) int {
-	n := 0
-	for i := range s.Cells {
-		if s.cellDelta(o, i) >= minDelta {
-			n++
-		}
-	}
-	return n
-}
-
 // cellDelta is how far cell i moved from o, in luma and chroma levels summed, beyond the whole
 // frame's shift.
 func (s Signature) cellDelta(o Signature, i int) int {
