@@ -8,13 +8,15 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/narrator-dev/narrator/internal/procgroup"
 )
 
 // command builds a subprocess that runs in its own process group, so ending ctx kills it and
 // everything it started at once.
 func command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
-	ownGroup(cmd)
+	procgroup.Own(cmd)
 	cmd.WaitDelay = time.Second
 	return cmd
 }
