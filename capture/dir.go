@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/narrator-dev/narrator/internal/procgroup"
 )
 
 // slideExtensions are the image files a dir: source shows.
@@ -117,8 +119,7 @@ func decodeImage(ctx context.Context, path string, cfg SourceConfig) (image.Imag
 	vf := fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,setsar=1", w, h, w, h)
 	cmd := exec.CommandContext(ctx, bin, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
 		"-frames:v", "1", "-vf", vf, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "pipe:1")
-	ownProcessGroup(cmd)
-	cmd.Cancel = func() error { killProcessGroup(cmd); return nil }
+	procgroup.Own(cmd) // ending ctx kills ffmpeg's whole group
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/narrator-dev/narrator/internal/procgroup"
 )
 
 // ErrNoFFmpeg is returned when a source needs ffmpeg and it is not installed.
@@ -93,9 +95,10 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 		return nil, fmt.Errorf("start ffmpeg for %s: %w", desc, err)
 	}
 	s := &ffmpegSource{desc: desc, live: live, stall: cfg.StallTimeout, pipe: r, stderr: &tailWriter{max: 4096}}
-	s.cmd = exec.Command(path, args...)
+	// The command's context never ends: Close ends ffmpeg (procgroup.Own wants a context).
+	s.cmd = exec.CommandContext(context.Background(), path, args...)
 	s.cmd.Stdout, s.cmd.Stderr = w, s.stderr
-	ownProcessGroup(s.cmd)
+	procgroup.Own(s.cmd)
 	err = s.cmd.Start()
 	w.Close() // ffmpeg holds the write end now; the pipe ends when ffmpeg does
 	if err != nil {
@@ -184,7 +187,7 @@ func (s *ffmpegSource) kill(why string) {
 	if why != "" {
 		s.why.CompareAndSwap(nil, &why)
 	}
-	killProcessGroup(s.cmd)
+	procgroup.Kill(s.cmd)
 }
 
 func (s *ffmpegSource) wait() error {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
+	"github.com/narrator-dev/narrator/internal/procgroup"
 )
 
 func TestOpenErrors(t *testing.T) {
@@ -101,7 +102,7 @@ func TestFFmpegCloseKillsProcess(t *testing.T) {
 	if fs.cmd.ProcessState == nil {
 		t.Error("ffmpeg not reaped after Close")
 	}
-	if err := syscall.Kill(-pid, 0); err == nil {
+	if procgroup.Alive(fs.cmd) {
 		t.Error("ffmpeg's process group still exists after Close")
 	}
 	src.Close() // twice is fine
