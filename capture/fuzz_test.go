@@ -189,3 +189,30 @@ func TestHugeFrame(t *testing.T) {
 		t.Fatalf("Prepare 8K: %dx%d, %v; want 1024x576", p.Width, p.Height, err)
 	}
 }
+
+func TestSubImages(t *testing.T) {
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio410} {
+		img := scene(beige, 64, 48, demoBox{image.Rect(1, 3, 5, 8), red})
+		full := image.NewYCbCr(img.Rect, ratio)
+		for y := range 48 {
+			for x := range 64 {
+				c := img.YCbCrAt(x, y)
+				full.Y[full.YOffset(x, y)], full.Cb[full.COffset(x, y)], full.Cr[full.COffset(x, y)] = c.Y, c.Cb, c.Cr
+			}
+		}
+		sub := full.SubImage(image.Rect(3, 5, 50, 40)).(*image.YCbCr)
+		cp := copyImage(nil, sub)
+		if Sign(sub) != Sign(cp) {
+			t.Errorf("%v: a sub-image and its copy sign differently", ratio)
+		}
+		for _, edge := range []int{16, 0} {
+			p, err := Prepare(sub, edge, 80, 0)
+			if err != nil {
+				t.Fatalf("%v: Prepare of a sub-image: %v", ratio, err)
+			}
+			if want := max(47, 35); edge == 0 && max(p.Width, p.Height) != want || edge == 16 && max(p.Width, p.Height) != 16 {
+				t.Errorf("%v edge %d: prepared %dx%d", ratio, edge, p.Width, p.Height)
+			}
+		}
+	}
+}
