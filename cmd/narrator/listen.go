@@ -185,6 +185,18 @@ func humanLine(m bus.Message) string {
 		if decode(&p) {
 			return fmt.Sprintf("%s prompt (%s): %s", ts, p.Preset, p.Text)
 		}
+	case strings.HasPrefix(m.Subject, bus.Prefix+".sources."):
+		var e bus.SourceEvent
+		if !decode(&e) {
+			break
+		}
+		switch {
+		case e.State == bus.SourceDown:
+			return fmt.Sprintf("%s %s source down: %s (retrying in %d ms)", ts, e.Camera, e.Error, e.RetryInMS)
+		case e.State == bus.SourceUp && e.Attempt > 0:
+			return fmt.Sprintf("%s %s source back after %.1f s: %s", ts, e.Camera, e.DownForMS/1000, e.Source)
+		}
+		return fmt.Sprintf("%s %s source %s: %s", ts, e.Camera, e.State, e.Source)
 	case strings.HasPrefix(m.Subject, bus.Prefix+".cues."):
 		var c bus.Cue
 		if decode(&c) {
