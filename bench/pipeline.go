@@ -48,7 +48,8 @@ type recorder struct {
 
 	mu         sync.Mutex
 	frames     map[string]bus.Frame     // by id, without the JPEG
-	finals     []bus.Description        // final descriptions
+	descs      []bus.Description        // the last event of each description, in order of arrival
+	descIndex  map[string]int           // description id → its place in descs
 	frameOf    map[string]string        // description id → its frame id
 	utterances map[string]bus.Utterance // by id
 	started    []bus.SpeechEvent        // speech started events
@@ -60,7 +61,7 @@ func newRecorder(c *bus.Conn, counters *bus.Counters) (*recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &recorder{events: q, frames: map[string]bus.Frame{}, frameOf: map[string]string{}, utterances: map[string]bus.Utterance{}}, nil
+	return &recorder{events: q, frames: map[string]bus.Frame{}, frameOf: map[string]string{}, descIndex: map[string]int{}, utterances: map[string]bus.Utterance{}}, nil
 }
 
 // Run records events until ctx ends.
@@ -95,8 +96,11 @@ func (r *recorder) record(m bus.Message) {
 			return
 		}
 		r.frameOf[d.ID] = d.FrameID
-		if !d.Partial {
-			r.finals = append(r.finals, d)
+		if i, ok := r.descIndex[d.ID]; ok {
+			r.descs[i] = d
+		} else {
+			r.descIndex[d.ID] = len(r.descs)
+			r.descs = append(r.descs, d)
 		}
 	case m.Subject == bus.SubjectUtterances:
 		var u bus.Utterance
@@ -205,10 +209,10 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 	// Overhead per frame: see docs/performance.md.
 	in := map[string]time.Duration{} // description id → capture to model call, model idle
 	var order []string
-	for _, d := range rec.finals {
+	for _, d := range rec.descs {
 		f := rec.frames[d.FrameID]
 		t.Inferences = append(t.Inferences, Inference{CapturedAt: d.CapturedAt, Start: d.InferenceStartedAt,
-			FirstToken: d.FirstTokenAt, Cancelled: d.Cancelled != "", Heartbeat: f.Reason == bus.FrameHeartbeat})
+			FirstToken: d.FirstTokenAt, Cancelled: d.Cancelled != "", Unfinished: d.Partial, Heartbeat: f.Reason == bus.FrameHeartbeat})
 		if d.RequestID == "" && !model.busyAt(d.CapturedAt) {
 			in[d.ID] = d.InferenceStartedAt.Sub(d.CapturedAt)
 			order = append(order, d.ID)

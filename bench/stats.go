@@ -36,6 +36,7 @@ type Inference struct {
 	Start      time.Time // when the model was called
 	FirstToken time.Time // zero if it produced none
 	Cancelled  bool
+	Unfinished bool // still running when the run stopped
 	Heartbeat  bool // the frame was a heartbeat of an unchanged scene
 }
 
@@ -133,10 +134,12 @@ func (t Trace) Analyze() ([]ChangeResult, Totals) {
 			continue
 		}
 		c := &perScene[i]
-		if inf.Cancelled {
+		switch {
+		case inf.Unfinished:
+		case inf.Cancelled:
 			c.Cancelled++
 			tot.Cancelled++
-		} else {
+		default:
 			c.Inferences++
 			tot.Inferences++
 			if inf.Heartbeat {

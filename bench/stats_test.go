@@ -53,12 +53,13 @@ func TestAnalyze(t *testing.T) {
 		Scenes: []time.Time{at(0), at(5000), at(10000)},
 		End:    at(15000),
 		Inferences: []Inference{
-			{CapturedAt: at(10), Start: at(20), FirstToken: at(170)},                       // scene 0
-			{CapturedAt: at(4000), Start: at(4010), FirstToken: at(4160), Heartbeat: true}, // scene 0, heartbeat: not extra
-			{CapturedAt: at(4500), Start: at(4510), FirstToken: at(4660)},                  // scene 0: extra
-			{CapturedAt: at(5030), Start: at(5040), Cancelled: true},                       // scene 1, cancelled
-			{CapturedAt: at(5100), Start: at(5110), FirstToken: at(5260)},                  // scene 1
-			{CapturedAt: at(10050), Start: at(10060)},                                      // scene 2, failed: no token
+			{CapturedAt: at(10), Start: at(20), FirstToken: at(170)},                           // scene 0
+			{CapturedAt: at(4000), Start: at(4010), FirstToken: at(4160), Heartbeat: true},     // scene 0, heartbeat: not extra
+			{CapturedAt: at(4500), Start: at(4510), FirstToken: at(4660)},                      // scene 0: extra
+			{CapturedAt: at(5030), Start: at(5040), Cancelled: true},                           // scene 1, cancelled
+			{CapturedAt: at(5100), Start: at(5110), FirstToken: at(5260)},                      // scene 1
+			{CapturedAt: at(10050), Start: at(10060)},                                          // scene 2, failed: no token
+			{CapturedAt: at(10080), Start: at(10090), FirstToken: at(10240), Unfinished: true}, // scene 2, still running at the end
 		},
 		Spoken: []Spoken{
 			{CapturedAt: at(5100), Description: "b2", At: at(5400)}, // later audio of scene 1
@@ -90,11 +91,12 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("scene 1 = %+v", c1)
 	}
 	check("scene 2 frame", c2.FrameMS, 50)
-	if c2.DescribedMS != nil || c2.ReactionMS != nil {
-		t.Errorf("scene 2 had no token and no audio: %+v", c2)
+	check("scene 2 first token, of an unfinished inference", c2.DescribedMS, 240)
+	if c2.ReactionMS != nil || c2.Inferences != 1 || c2.Cancelled != 0 {
+		t.Errorf("scene 2: one failed inference, one unfinished, no audio: %+v", c2)
 	}
 	want := Totals{
-		Changes: 2, Reacted: 1, ReactionP50MS: 320, ReactionMaxMS: 320, DescribedP50: 260,
+		Changes: 2, Reacted: 1, ReactionP50MS: 320, ReactionMaxMS: 320, DescribedP50: 240,
 		Inferences: 5, Cancelled: 1, Extra: 1, Repeats: 1, Spoken: 5,
 		OverheadP50MS: 4, OverheadP99MS: 30, OverheadSamples: 3, CPUSeconds: 1.5, PeakRSSMB: 64,
 	}
