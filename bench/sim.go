@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,8 +20,14 @@ const SimulationLabel = "SIMULATION: the model and the speaker are simulated (ti
 // SimModelConfig is the timing of the simulated model.
 type SimModelConfig struct {
 	// TTFT is the time from a call to its first token. Default: 150ms.
-	TTFT time.Duration `json:"ttft_ms"`
+	TTFT time.Duration
 	// TokensPerSecond is the rate of the tokens after the first. Default: 60.
+	TokensPerSecond float64
+}
+
+// simModelJSON is SimModelConfig in JSON, with TTFT in milliseconds.
+type simModelJSON struct {
+	TTFTMS          float64 `json:"ttft_ms"`
 	TokensPerSecond float64 `json:"tokens_per_second"`
 }
 
@@ -36,7 +43,17 @@ func (c SimModelConfig) withDefaults() SimModelConfig {
 
 // MarshalJSON writes TTFT in milliseconds.
 func (c SimModelConfig) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, `{"ttft_ms":%g,"tokens_per_second":%g}`, float64(c.TTFT.Microseconds())/1000, c.TokensPerSecond), nil
+	return json.Marshal(simModelJSON{TTFTMS: float64(c.TTFT.Microseconds()) / 1000, TokensPerSecond: c.TokensPerSecond})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *SimModelConfig) UnmarshalJSON(data []byte) error {
+	var v simModelJSON
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*c = SimModelConfig{TTFT: time.Duration(v.TTFTMS * float64(time.Millisecond)), TokensPerSecond: v.TokensPerSecond}
+	return nil
 }
 
 // simModel is the bench's stand-in for a vision model. It is a simulation and says so: its text

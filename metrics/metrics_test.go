@@ -2,8 +2,10 @@ package metrics_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -167,26 +169,94 @@ func TestScrapeSeesBusEventsAndCounters(t *testing.T) {
 	}
 }
 
+// listenAddrCases are ListenAddr's table, also the fuzz seeds.
+var listenAddrCases = []struct {
+	in, want string
+	err      bool
+}{
+	{in: ":9464", want: "127.0.0.1:9464"},
+	{in: "127.0.0.1:0", want: "127.0.0.1:0"},
+	{in: "0.0.0.0:9464", want: "0.0.0.0:9464"}, // named, so allowed
+	{in: "[::1]:9464", want: "[::1]:9464"},
+	{in: "localhost:80", want: "localhost:80"},
+	{in: "9464", err: true},
+	{in: ":99999", err: true},
+	{in: ":http", err: true},
+	{in: "", err: true},
+}
+
 func TestListenAddr(t *testing.T) {
-	for _, tc := range []struct {
-		in, want string
-		err      bool
-	}{
-		{in: ":9464", want: "127.0.0.1:9464"},
-		{in: "127.0.0.1:0", want: "127.0.0.1:0"},
-		{in: "0.0.0.0:9464", want: "0.0.0.0:9464"}, // named, so allowed
-		{in: "[::1]:9464", want: "[::1]:9464"},
-		{in: "localhost:80", want: "localhost:80"},
-		{in: "9464", err: true},
-		{in: ":99999", err: true},
-		{in: ":http", err: true},
-		{in: "", err: true},
-	} {
+	for _, tc := range listenAddrCases {
 		got, err := metrics.ListenAddr(tc.in)
 		if (err != nil) != tc.err || got != tc.want {
 			t.Errorf("ListenAddr(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
+}
+
+func FuzzListenAddr(f *testing.F) {
+	for _, tc := range listenAddrCases {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := metrics.ListenAddr(in)
+		if err != nil {
+			return
+		}
+		host, port, err := net.SplitHostPort(got)
+		if err != nil || host == "" {
+			t.Fatalf("ListenAddr(%q) = %q: not HOST:PORT with a host (%v)", in, got, err)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			t.Fatalf("ListenAddr(%q) = %q: bad port", in, got)
+		}
+		if again, err := metrics.ListenAddr(got); err != nil || again != got {
+			t.Fatalf("ListenAddr(%q) = %q, but ListenAddr(%q) = %q, %v", in, got, got, again, err)
+		}
+	})
+}
+
+// BenchmarkObserveDescription is the subscriber's cost per final description: decoding it and
+// updating the counters and histograms.
+func BenchmarkObserveDescription(b *testing.B) {
+	srv := bustest.Server(b)
+	m, err := metrics.New(bustest.Conn(b, srv, "metrics"), metrics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	data, err := json.Marshal(bus.Description{ID: "d", Camera: "cam0", Backend: "sim", CapturedAt: t0, InferenceStartedAt: t0.Add(time.Millisecond),
+		FirstTokenAt: t0.Add(100 * time.Millisecond), CompletedAt: t0.Add(time.Second), Text: "A red box on the left. A blue box on the right."})
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := bus.Message{Subject: bus.DescriptionSubject("cam0"), Data: data}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Observe(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if got := described(b, m); got < 1 {
+		b.Fatalf("%v descriptions counted", got)
+	}
+}
+
+// described sums narrator_inferences_total.
+func described(tb testing.TB, m *metrics.Metrics) float64 {
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() == "narrator_inferences_total" {
+			for _, s := range mf.GetMetric() {
+				n += s.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }
 
 func TestListenPortTaken(t *testing.T) {
