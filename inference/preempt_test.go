@@ -2,6 +2,10 @@ package inference_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,16 +54,30 @@ type preemptRig struct {
 	seq      uint64
 }
 
-func newPreemptRig(t *testing.T, preempt bool) *preemptRig {
+// checkLeaks fails the test if it leaves goroutines behind; call it before anything that
+// cleans up after itself, so it runs last.
+func checkLeaks(t *testing.T) {
 	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) }) // registered first, so it runs last
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+}
+
+func newPreemptRig(t *testing.T, preempt bool) *preemptRig {
+	checkLeaks(t)
+	desc := &blockingDescriber{calls: make(chan *call, 8)}
+	r := newRig(t, desc, preempt)
+	r.desc = desc
+	return r
+}
+
+// newRig runs an inference stage with d on a real embedded bus.
+func newRig(t *testing.T, d inference.Describer, preempt bool) *preemptRig {
 	srv := bustest.Server(t)
-	r := &preemptRig{t: t, pub: bustest.Conn(t, srv, "pub"), desc: &blockingDescriber{calls: make(chan *call, 8)}, counters: bus.NewCounters()}
+	r := &preemptRig{t: t, pub: bustest.Conn(t, srv, "pub"), counters: bus.NewCounters()}
 	all := bustest.Collect[bus.Description](t, r.pub, bus.AllDescriptions, 64)
 	r.finals = all
 	conn := bustest.Conn(t, srv, "inference")
 	st, err := inference.New(conn, inference.Config{
-		Describer: r.desc, Counters: r.counters, Preempt: preempt, PreemptDistance: 12,
+		Describer: d, Counters: r.counters, Preempt: preempt, PreemptDistance: 12,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -249,5 +267,56 @@ func TestRequestedAnswerIsNeverPreempted(t *testing.T) {
 	r.started(b).finish <- "A blue box."
 	if n := r.counters.Counter("inference.cancelled").Load(); n != 0 {
 		t.Errorf("inference.cancelled = %d, want 0", n)
+	}
+}
+
+// TestPreemptClosesTheOpenAIRequest preempts the real OpenAI-compatible backend: the model
+// server (a test double speaking the streaming protocol) sees its request closed.
+func TestPreemptClosesTheOpenAIRequest(t *testing.T) {
+	checkLeaks(t)
+	started, closed := make(chan struct{}), make(chan struct{})
+	var requests atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		if requests.Add(1) == 1 { // the old scene: one chunk, then as slow as a big model
+			io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"A red box\"}}]}\n\n")
+			w.(http.Flusher).Flush()
+			close(started)
+			<-r.Context().Done()
+			close(closed)
+			return
+		}
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"A blue box.\"}}]}\n\ndata: [DONE]\n\n")
+	}))
+	t.Cleanup(server.Close)
+	d, err := inference.NewOpenAI(context.Background(), inference.OpenAIConfig{URL: server.URL, Model: "test-vl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, d, true)
+	a := r.frame(bus.FrameFirst, 0)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the model server got no request")
+	}
+	if p := bustest.Next(t, r.finals, 10*time.Second); !p.Partial || p.Text != "A red box" {
+		t.Fatalf("first description = %+v, want the partial text", p)
+	}
+	b := r.frame(bus.FrameChanged, 30)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request for the old scene was not closed")
+	}
+	if d := r.final(); d.FrameID != a.ID || d.Cancelled == "" || d.Text != "A red box" {
+		t.Fatalf("final description of the old scene = %+v", d)
+	}
+	if d := r.final(); d.FrameID != b.ID || d.Error != "" || d.Text != "A blue box." {
+		t.Fatalf("final description of the new scene = %+v", d)
 	}
 }
