@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/jpeg"
 
 	"golang.org/x/image/draw"
 )
@@ -21,6 +20,7 @@ type Prepared struct {
 // image is an error (ErrEmptyImage, ErrBadImage), never a panic.
 func Prepare(img image.Image, maxEdge, quality, maxBytes int) (Prepared, error) {
 	var p preparer
+	defer p.enc.close()
 	out, err := p.prepare(img, maxEdge, quality, maxBytes)
 	out.JPEG = bytes.Clone(out.JPEG)
 	return out, err
@@ -31,7 +31,8 @@ func Prepare(img image.Image, maxEdge, quality, maxBytes int) (Prepared, error) 
 type preparer struct {
 	planes scaler      // for YCbCr and grey frames, all the sources in this package deliver
 	scaled *image.RGBA // for other types
-	buf    bytes.Buffer
+	enc    jpegEncoder
+	buf    []byte
 }
 
 func (p *preparer) prepare(img image.Image, maxEdge, quality, maxBytes int) (Prepared, error) {
@@ -55,19 +56,19 @@ func (p *preparer) prepare(img image.Image, maxEdge, quality, maxBytes int) (Pre
 		}
 	}
 	for q := quality; ; q = max(5, q-15) {
-		p.buf.Reset()
-		if err := jpeg.Encode(&p.buf, img, &jpeg.Options{Quality: q}); err != nil {
-			return Prepared{}, fmt.Errorf("encode JPEG: %w", err)
+		var err error
+		if p.buf, err = p.enc.encodeJPEG(p.buf[:0], img, q); err != nil {
+			return Prepared{}, err
 		}
-		if maxBytes <= 0 || p.buf.Len() <= maxBytes {
+		if maxBytes <= 0 || len(p.buf) <= maxBytes {
 			break
 		}
 		if q == 5 {
-			return Prepared{}, fmt.Errorf("JPEG of %d bytes at the lowest quality exceeds %d bytes: lower --max-edge", p.buf.Len(), maxBytes)
+			return Prepared{}, fmt.Errorf("JPEG of %d bytes at the lowest quality exceeds %d bytes: lower --max-edge", len(p.buf), maxBytes)
 		}
 	}
 	b := img.Bounds()
-	return Prepared{JPEG: p.buf.Bytes(), Width: b.Dx(), Height: b.Dy()}, nil
+	return Prepared{JPEG: p.buf, Width: b.Dx(), Height: b.Dy()}, nil
 }
 
 // scaledSize fits w×h inside maxEdge on its long edge, keeping the aspect ratio.

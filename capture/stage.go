@@ -241,6 +241,7 @@ func (s *Stage) readSource(ctx context.Context, src Source) error {
 // finished and empty.
 func (s *Stage) sendLoop(ctx context.Context) {
 	var timer *time.Timer
+	defer s.preparer.enc.close()
 	defer func() {
 		if timer != nil {
 			timer.Stop()
