@@ -20,7 +20,7 @@ type sample struct {
 // sampler sits between the goroutine that reads a source and the one that encodes and
 // publishes, so reading never waits for encoding. It gates each frame (Gate), keeps at most one
 // frame waiting, always the newest, and hands it out no sooner than minInterval after the last
-// frame sent and never older than maxAge. Every frame offered ends in exactly one counter:
+// frame sent (heartbeats aside) and never older than maxAge. Every frame offered ends in exactly one counter:
 // unchanged, superseded (a newer frame replaced it while it waited), stale (older than maxAge
 // when its turn came), or, through the caller, sent or failed.
 //
@@ -137,7 +137,11 @@ func (s *sampler) sent(smp *sample, now time.Time, ok bool) {
 	defer s.mu.Unlock()
 	if ok {
 		s.gate.Sent(smp.sig, now)
-		s.lastSent = now
+		if smp.reason != bus.FrameHeartbeat {
+			// A heartbeat does not hold back the next change: the minimum interval spaces
+			// changes in a busy scene, and a change just after a heartbeat goes out at once.
+			s.lastSent = now
+		}
 	} else {
 		s.gate.Revert()
 	}

@@ -154,3 +154,31 @@ func TestSamplerNewestWinsAndStale(t *testing.T) {
 		t.Error("finished and empty sampler not done")
 	}
 }
+
+func TestHeartbeatDoesNotHoldBackAChange(t *testing.T) {
+	grey := func(v uint8) *image.Gray {
+		img := image.NewGray(image.Rect(0, 0, 64, 48))
+		for i := range img.Pix {
+			img.Pix[i] = v
+		}
+		return img
+	}
+	s := newSampler(Gate{Heartbeat: time.Second}, 500*time.Millisecond, 0, bus.NewCounters())
+	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
+	send := func(img image.Image, ms int, wantReason string) {
+		t.Helper()
+		s.offer(img, at(ms))
+		smp, wait, _ := s.take(at(ms))
+		if smp == nil || smp.reason != wantReason {
+			t.Fatalf("at %d ms: got %+v (wait %v), want a %s frame now", ms, smp, wait, wantReason)
+		}
+		s.sent(smp, at(ms), true)
+	}
+	send(grey(60), 0, bus.FrameFirst)
+	send(grey(60), 1000, bus.FrameHeartbeat)
+	send(grey(200), 1100, bus.FrameChanged) // 100 ms after a heartbeat: at once
+	s.offer(grey(60), at(1200))             // 100 ms after a change: waits out the interval
+	if smp, wait, _ := s.take(at(1200)); smp != nil || wait != 400*time.Millisecond {
+		t.Fatalf("a change 100 ms after a change: got %+v, wait %v; want a 400 ms wait", smp, wait)
+	}
+}
