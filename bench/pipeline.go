@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,35 +11,10 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/capture"
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/runner"
 	"github.com/narrator-dev/narrator/narrator"
 	"github.com/narrator-dev/narrator/speech"
 )
-
-// stage is anything that runs until its context ends.
-type stage interface {
-	Run(ctx context.Context) error
-}
-
-// runAll runs the stages until ctx ends or one stops, then stops the rest and returns once all
-// have returned.
-func runAll(ctx context.Context, stages ...stage) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, len(stages))
-	for _, s := range stages {
-		go func() {
-			errs <- s.Run(ctx)
-			cancel()
-		}()
-	}
-	var all []error
-	for range stages {
-		if err := <-errs; err != nil {
-			all = append(all, err)
-		}
-	}
-	return errors.Join(all...)
-}
 
 // recorder keeps the events of a pipeline run that the report needs.
 type recorder struct {
@@ -139,7 +113,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 	counters := bus.NewCounters()
 	model := newSimModel(cfg.Model)
 	speaker := newSimSpeaker(cfg.WordsPerMinute)
-	var stages []stage
+	var stages []runner.Stage
 	fail := func(err error) (Trace, error) {
 		src.Close()
 		return Trace{}, fmt.Errorf("bench pipeline: %w", err)
@@ -191,7 +165,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 	}
 	cpu0, _ := usage()
 	began := time.Now()
-	err = runAll(ctx, rec, sp, nr, inf, cp)
+	err = runner.All(ctx, rec, sp, nr, inf, cp)
 	end := time.Now()
 	cpu1, rss := usage()
 	if err != nil && ctx.Err() == nil {

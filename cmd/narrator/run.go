@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/runner"
 )
 
 // pipelineCommand describes a command that runs some of the stages: `run` runs them all,
@@ -149,7 +150,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 		closeStages(stages)
 		return err
 	}
-	return runStages(ctx, append(stages, st))
+	return runner.All(ctx, append(stages, st)...)
 }
 
 // closeStages runs stages that were built but will not run on an ended context, so each
@@ -157,7 +158,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 func closeStages(stages []stage) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	runStages(ctx, stages)
+	runner.All(ctx, stages...)
 }
 
 // envOr returns the environment variable's value, or def when it is unset.

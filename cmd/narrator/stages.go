@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/runner"
 	"github.com/narrator-dev/narrator/speech"
 )
 
@@ -182,15 +182,10 @@ func pickSpeaker(o *speakOptions, e env) (speech.Speaker, error) {
 }
 
 // stage is anything that runs until its context ends.
-type stage interface {
-	Run(ctx context.Context) error
-}
+type stage = runner.Stage
 
 // stageFunc adapts a function to stage.
-type stageFunc func(ctx context.Context) error
-
-// Run calls f.
-func (f stageFunc) Run(ctx context.Context) error { return f(ctx) }
+type stageFunc = runner.Func
 
 // withConn gives a stage its own bus connection; the connection is closed when the bus is.
 func withConn[S any](b *busHandle, name string, newStage func(*bus.Conn) (S, error)) (S, error) {
@@ -212,25 +207,4 @@ func statsStage(e env, process string) (stage, error) {
 		bus.ReportStats(ctx, c, process, e.counters, time.Second, e.log)
 		return nil
 	}), nil
-}
-
-// runStages runs every stage until ctx ends or one of them stops, then stops the rest and
-// returns their errors. A stage that stops early (its source ended) ends the run.
-func runStages(ctx context.Context, stages []stage) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, len(stages))
-	for _, s := range stages {
-		go func() {
-			errs <- s.Run(ctx)
-			cancel()
-		}()
-	}
-	var all []error
-	for range stages {
-		if err := <-errs; err != nil {
-			all = append(all, err)
-		}
-	}
-	return errors.Join(all...)
 }
