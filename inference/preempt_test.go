@@ -85,15 +85,7 @@ func newRig(t *testing.T, d inference.Describer, preempt bool) *preemptRig {
 	if err := conn.Flush(); err != nil { // the server knows the subscriptions
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	bustest.Run(t, st)
 	return r
 }
 

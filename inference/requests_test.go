@@ -46,15 +46,7 @@ func startInference(t *testing.T, d Describer) (*bus.Conn, *bus.Queue[bus.Descri
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	bustest.Run(t, s)
 	return pub, descriptions
 }
 

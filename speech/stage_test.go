@@ -106,15 +106,7 @@ func startStage(t *testing.T, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	h.stage = s
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	bustest.Run(t, s)
 	return h
 }
 
