@@ -55,11 +55,10 @@ func (r *recorder) record(m bus.Message) {
 	defer r.mu.Unlock()
 	switch {
 	case strings.HasPrefix(m.Subject, bus.Prefix+".frames."):
-		f, err := bus.DecodeFrame(m.Header, m.Data)
+		f, err := m.Frame, m.FrameErr
 		if err != nil {
 			return
 		}
-		f.JPEG = nil
 		r.frames[f.ID] = f
 		if f.Reason == bus.FrameFirst || f.Reason == bus.FrameChanged {
 			r.changes = append(r.changes, f.CapturedAt)

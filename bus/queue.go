@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -167,16 +168,27 @@ func SubscribeEvents[T any](c *Conn, subject string, cfg QueueConfig) (*Queue[T]
 	})
 }
 
-// Message is a raw bus message, for tools that print every event.
+// Message is a raw bus message, for tools that watch every event. A frame's JPEG is not kept:
+// a queue of messages holds at most their metadata, never a megabyte of pixels each.
 type Message struct {
 	Subject string
 	Header  map[string][]string
-	Data    []byte
+	Data    []byte // the payload; nil for frames
+	Size    int    // the payload's size in bytes
+	// Frame is, on a frame subject, the frame's metadata (its JPEG left out); FrameErr says
+	// why it did not decode.
+	Frame    Frame
+	FrameErr error
 }
 
 // SubscribeRaw subscribes to raw messages on subject.
 func SubscribeRaw(c *Conn, subject string, cfg QueueConfig) (*Queue[Message], error) {
 	return subscribe(c, subject, cfg, func(m *nats.Msg) (Message, error) {
-		return Message{Subject: m.Subject, Header: m.Header, Data: m.Data}, nil
+		msg := Message{Subject: m.Subject, Header: m.Header, Data: m.Data, Size: len(m.Data)}
+		if strings.HasPrefix(m.Subject, Prefix+".frames.") {
+			msg.Frame, msg.FrameErr = DecodeFrame(m.Header, m.Data)
+			msg.Frame.JPEG, msg.Data = nil, nil
+		}
+		return msg, nil
 	})
 }

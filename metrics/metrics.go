@@ -158,7 +158,7 @@ func (m *Metrics) Run(ctx context.Context) error {
 func (m *Metrics) observe(msg bus.Message) error {
 	switch {
 	case strings.HasPrefix(msg.Subject, bus.Prefix+".frames."):
-		f, err := bus.DecodeFrame(msg.Header, msg.Data)
+		f, err := msg.Frame, msg.FrameErr
 		if err != nil {
 			return err
 		}

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -31,7 +33,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer b.close()
-	p, err := newPrinter(b, stdout, *jsonOut, *subject, log)
+	p, err := newPrinter(b, stdout, *jsonOut, *subject, nil, log)
 	if err != nil {
 		return err
 	}
@@ -46,12 +48,12 @@ type printer struct {
 	log  *slog.Logger
 }
 
-func newPrinter(b *busHandle, out io.Writer, jsonOut bool, subject string, log *slog.Logger) (*printer, error) {
+func newPrinter(b *busHandle, out io.Writer, jsonOut bool, subject string, counters *bus.Counters, log *slog.Logger) (*printer, error) {
 	c, err := b.connect("printer")
 	if err != nil {
 		return nil, err
 	}
-	q, err := bus.SubscribeRaw(c, subject, bus.QueueConfig{Name: "printer", Size: 1024, Policy: bus.DropNewest})
+	q, err := bus.SubscribeRaw(c, subject, bus.QueueConfig{Name: "printer", Size: 1024, Policy: bus.DropNewest, Counters: counters})
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +82,10 @@ func (p *printer) Run(ctx context.Context) error {
 			continue
 		}
 		if _, err := fmt.Fprintln(p.out, line); err != nil {
+			if errors.Is(err, syscall.EPIPE) {
+				p.log.Info("the reader of the events went away; stopping")
+				return nil // `narrator run --json | head`: stop cleanly, like Ctrl-C
+			}
 			return fmt.Errorf("print event: %w", err)
 		}
 	}
@@ -89,14 +95,13 @@ func (p *printer) Run(ctx context.Context) error {
 func jsonLine(m bus.Message) string {
 	var data any = json.RawMessage(m.Data)
 	if strings.HasPrefix(m.Subject, bus.Prefix+".frames.") {
-		f, err := bus.DecodeFrame(m.Header, m.Data)
-		if err != nil {
-			data = map[string]any{"error": err.Error(), "bytes": len(m.Data)}
+		if m.FrameErr != nil {
+			data = map[string]any{"error": m.FrameErr.Error(), "bytes": m.Size}
 		} else {
 			data = struct {
 				bus.Frame
 				JPEGBytes int `json:"jpeg_bytes"`
-			}{f, len(f.JPEG)}
+			}{m.Frame, m.Size}
 		}
 	} else if !json.Valid(m.Data) {
 		data = map[string]any{"error": "not JSON", "bytes": len(m.Data)}
@@ -114,11 +119,11 @@ func humanLine(m bus.Message) string {
 	decode := func(v any) bool { return json.Unmarshal(m.Data, v) == nil }
 	switch {
 	case strings.HasPrefix(m.Subject, bus.Prefix+".frames."):
-		f, err := bus.DecodeFrame(m.Header, m.Data)
+		f, err := m.Frame, m.FrameErr
 		if err != nil {
 			return fmt.Sprintf("%s %s bad frame: %v", ts, m.Subject, err)
 		}
-		return fmt.Sprintf("%s %s frame #%d %s (distance %d) %dx%d %d KB", ts, f.Camera, f.Seq, f.Reason, f.Distance, f.Width, f.Height, len(f.JPEG)/1024)
+		return fmt.Sprintf("%s %s frame #%d %s (distance %d) %dx%d %d KB", ts, f.Camera, f.Seq, f.Reason, f.Distance, f.Width, f.Height, m.Size/1024)
 	case strings.HasPrefix(m.Subject, bus.Prefix+".descriptions."):
 		var d bus.Description
 		if !decode(&d) || d.Partial {

@@ -11,8 +11,16 @@ import (
 )
 
 func main() {
+	// A closed stdout (`narrator run --json | head`) is an error to handle, not a signal that
+	// kills the process before it can stop its subprocesses and restore the terminal. (Notify,
+	// unlike Ignore, leaves SIGPIPE at its default in the subprocesses.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once if stopping ever takes too long
+	}()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "narrator:", err)
 		os.Exit(1)

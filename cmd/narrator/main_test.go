@@ -263,3 +263,31 @@ func TestSIGTERMStopsARunCleanly(t *testing.T) {
 		t.Fatal("run did not exit after SIGTERM")
 	}
 }
+
+func TestRunStopsCleanlyWhenItsReaderGoesAway(t *testing.T) {
+	cmd := exec.Command(binary, "run", "--source", "demo", "--backend", "heuristic", "--speech", "none", "--json", "--keys=false")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !bufio.NewScanner(out).Scan() {
+		t.Fatal("no event printed")
+	}
+	out.Close() // what `| head -1` does
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run exited with %v when its reader went away, want status 0:\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second): // a hang detector, not a speed check
+		cmd.Process.Kill()
+		t.Fatal("run did not stop after its reader went away")
+	}
+}

@@ -109,7 +109,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	// Subscribers first, producers last, so nothing published at start is missed.
 	var stages []stage
 	if *jsonOut {
-		pr, err := newPrinter(b, stdout, true, bus.AllEvents, log)
+		pr, err := newPrinter(b, stdout, true, bus.AllEvents, e.counters, log)
 		if err != nil {
 			return err
 		}
