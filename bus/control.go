@@ -138,9 +138,22 @@ type Request[T any] struct {
 	reply string
 }
 
+// BusyReply is the answer to a request its full queue dropped: every reply type decodes it as
+// not OK, with the error.
+type BusyReply struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
 // SubscribeRequests subscribes to requests of type T on subject. Requests that do not decode
-// are still queued, with Err set, so they can be answered with the error.
+// are still queued, with Err set, so they can be answered with the error. A request the full
+// queue drops is answered at once with a BusyReply, so no caller waits out its timeout.
 func SubscribeRequests[T any](c *Conn, subject string, cfg QueueConfig) (*Queue[Request[T]], error) {
+	cfg.onDrop = func(dropped any) {
+		if r, ok := dropped.(Request[T]); ok {
+			c.Reply(r, BusyReply{Error: fmt.Sprintf("busy: %s has more requests waiting than it keeps; try again", subject)})
+		}
+	}
 	return subscribe(c, subject, cfg, func(m *nats.Msg) (Request[T], error) {
 		r := Request[T]{reply: m.Reply}
 		if err := json.Unmarshal(m.Data, &r.Body); err != nil {

@@ -32,6 +32,9 @@ type QueueConfig struct {
 	Group string
 	// Counters receives the drop and decode-error counts. Default: a private set.
 	Counters *Counters
+
+	// onDrop, when set, is told of each message the full queue drops (requests answer "busy").
+	onDrop func(dropped any)
 }
 
 // Queue is a bounded buffer between a subscription and the goroutine that reads it. It never
@@ -43,6 +46,7 @@ type Queue[T any] struct {
 	size    int
 	policy  DropPolicy
 	ready   chan struct{}
+	onDrop  func(any)
 	dropped *Counter
 	invalid *Counter
 	sub     *nats.Subscription
@@ -59,6 +63,7 @@ func newQueue[T any](cfg QueueConfig) *Queue[T] {
 		size:    cfg.Size,
 		policy:  cfg.Policy,
 		ready:   make(chan struct{}, 1),
+		onDrop:  cfg.onDrop,
 		dropped: cfg.Counters.Counter(cfg.Name + ".dropped"),
 		invalid: cfg.Counters.Counter(cfg.Name + ".invalid"),
 	}
@@ -71,17 +76,26 @@ func (q *Queue[T]) push(v T) {
 		q.dropped.Add(1)
 		if q.policy == DropNewest {
 			q.mu.Unlock()
+			q.tellDropped(v)
 			return
 		}
+		old := q.items[0]
 		var zero T
 		q.items[0] = zero
 		q.items = q.items[1:]
+		defer q.tellDropped(old)
 	}
 	q.items = append(q.items, v)
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
 	default:
+	}
+}
+
+func (q *Queue[T]) tellDropped(v T) {
+	if q.onDrop != nil {
+		q.onDrop(v)
 	}
 }
 
