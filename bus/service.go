@@ -34,6 +34,9 @@ type Service struct{ svc micro.Service }
 
 // AddService registers a micro service on c with its status endpoint.
 func (c *Conn) AddService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Name == "" || cfg.StatusSubject == "" || cfg.Status == nil {
+		return nil, fmt.Errorf("register service %q: it needs a name, a status subject and a status function", cfg.Name)
+	}
 	if cfg.Version == "" {
 		cfg.Version = "0.1.0"
 	}

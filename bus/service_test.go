@@ -65,3 +65,26 @@ func request(t *testing.T, c *Conn, subject string, v any) {
 		t.Fatalf("reply from %s: %v: %s", subject, err, msg.Data)
 	}
 }
+
+func TestServiceNeedsItsStatus(t *testing.T) {
+	srv, err := StartServer(ServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	c, err := srv.Connect("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, cfg := range []ServiceConfig{
+		{Name: "x", StatusSubject: "x.status"},
+		{Name: "x", Status: func() any { return nil }},
+		{StatusSubject: "x.status", Status: func() any { return nil }},
+	} {
+		if svc, err := c.AddService(cfg); err == nil {
+			svc.Stop()
+			t.Errorf("AddService(%+v) succeeded", cfg)
+		}
+	}
+}

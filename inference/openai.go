@@ -39,7 +39,7 @@ type OpenAIConfig struct {
 	// Timeout bounds each request, from sending to the last token. Default: 30s.
 	Timeout time.Duration
 	// Retries is how often a request that could not reach the server is tried again, with
-	// backoff from 250 ms doubling to 2 s. Default: 2.
+	// backoff from 250 ms doubling to 2 s. Default (0): 2; negative: none.
 	Retries int
 	// Client is the HTTP client. Default: a client with no overall timeout (Timeout applies).
 	Client *http.Client

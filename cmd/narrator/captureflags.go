@@ -89,6 +89,23 @@ func (o *captureOptions) cameraSources() ([]cameraSource, error) {
 	return out, nil
 }
 
+// validate rejects values the capture stage would otherwise replace by its defaults.
+func (o *captureOptions) validate() error {
+	switch {
+	case o.quality < 1 || o.quality > 100:
+		return fmt.Errorf("--quality %d: use 1-100", o.quality)
+	case o.maxEdge < 16:
+		return fmt.Errorf("--max-edge %d: use at least 16 pixels (FastVLM reads 1024)", o.maxEdge)
+	case o.threshold < 1 || o.threshold > 64:
+		return fmt.Errorf("--threshold %d: use 1-64 (bits of the 64-bit hash)", o.threshold)
+	case o.width < 1 || o.height < 1 || o.fps <= 0:
+		return fmt.Errorf("--width, --height and --fps must be positive (got %dx%d at %g)", o.width, o.height, o.fps)
+	case o.heartbeat < 0 || o.minInterval < 0 || o.maxAge < 0:
+		return fmt.Errorf("--heartbeat, --min-interval and --max-age cannot be negative")
+	}
+	return nil
+}
+
 // stages opens every source and returns one capture stage per camera. A source that fails
 // later is reopened by its stage.
 func (o *captureOptions) stages(e env) ([]stage, error) {

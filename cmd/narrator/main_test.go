@@ -152,6 +152,9 @@ func TestBadArgumentsAreClearErrors(t *testing.T) {
 		{[]string{"run", "--backend", "oracle"}, "--backend"},
 		{[]string{"run", "--source", "toaster", "--duration", "1s"}, "valid forms"},
 		{[]string{"run", "--listen", "nonsense"}, "HOST:PORT"},
+		{[]string{"run", "--quality", "150"}, "--quality 150"},
+		{[]string{"run", "--max-edge", "-1"}, "--max-edge"},
+		{[]string{"run", "--threshold", "0"}, "--threshold"},
 		{[]string{"run", "--listen", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1"}, "exclude each other"},
 	}
 	for _, c := range cases {

@@ -80,6 +80,11 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s takes no arguments, got %q", p.name, fs.Args())
 	}
+	if p.capture != nil {
+		if err := p.capture.validate(); err != nil {
+			return err
+		}
+	}
 	if p.infer != nil {
 		if err := p.infer.validate(); err != nil {
 			return err
