@@ -72,6 +72,7 @@ type Stage struct {
 	camera     string            // the camera of the last description, for repeats
 	pending    map[string]string // describe request id → purpose
 	pendingIDs []string
+	asking     int // describe requests whose acknowledgement has not come back yet
 	utterances map[string]*sent // by utterance id
 	uttIDs     []string
 
@@ -218,6 +219,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		case e := <-speech:
 			s.speechEvent(e)
 		case r := <-results:
+			s.asking--
 			s.described(r)
 		case <-poll:
 			s.reloadPrompt()
@@ -428,7 +430,12 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 			err = errors.New(`ask needs a question, e.g. narrator ctl ask "what colour is the cup?"`)
 			break
 		}
+		if s.asking >= maxPending {
+			err = fmt.Errorf("busy: %d describe requests are still waiting for the inference stage; try again", s.asking)
+			break
+		}
 		s.setPaused(false, now)
+		s.asking++
 		s.requestDescription(ctx, wg, r, results, now)
 		return
 	default:

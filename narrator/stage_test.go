@@ -422,3 +422,28 @@ func BenchmarkStageDescriptionToUtterance(b *testing.B) {
 		}
 	}
 }
+
+func TestDescribeRequestsInFlightAreBounded(t *testing.T) {
+	h := startStage(t, Config{RequestTimeout: 3 * time.Second})
+	// An inference stage that takes describe requests and never answers them.
+	silent, err := bus.SubscribeRequests[bus.DescribeRequest](h.pub, bus.SubjectDescribe, bus.QueueConfig{Name: "silent", Size: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.pub.Flush()
+	var wg sync.WaitGroup
+	for range maxPending { // one at a time, so the stage's control queue never overflows
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			var rep bus.ControlReply
+			h.pub.RequestEvent(ctx, bus.SubjectControl, bus.Control{ID: bus.NewID(), Command: bus.ControlDescribe}, &rep)
+		})
+		bustest.Next(t, silent, wait)
+	}
+	rep := h.ctl(bus.Control{Command: bus.ControlDescribe})
+	if rep.OK || !strings.Contains(rep.Error, "busy") {
+		t.Fatalf("describe with %d requests in flight: %+v, want a busy error", maxPending, rep)
+	}
+	wg.Wait()
+}
