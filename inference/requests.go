@@ -74,11 +74,24 @@ func (r *requests) start(ctx context.Context, s *Stage) (stop func()) {
 	}
 }
 
+// maxCameras bounds the cameras whose newest frame is kept for describe requests; a new camera
+// beyond it displaces the one heard from least recently.
+const maxCameras = 64
+
 // remember keeps f as its camera's newest frame.
 func (r *requests) remember(f bus.Frame) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.newest[f.Camera]; !ok && len(r.newest) >= maxCameras {
+		oldest := ""
+		for cam, g := range r.newest {
+			if oldest == "" || g.CapturedAt.Before(r.newest[oldest].CapturedAt) {
+				oldest = cam
+			}
+		}
+		delete(r.newest, oldest)
+	}
 	r.newest[f.Camera], r.last = f, f.Camera
-	r.mu.Unlock()
 }
 
 // frame is the newest frame of camera, or of the camera heard from last when camera is "".

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"fmt"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -171,5 +172,22 @@ func TestOpenAISendsTheGivenPrompt(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 2 || got[0] != "Is the door open?" || got[1] != DefaultPrompt {
 		t.Fatalf("prompts sent %q, want the given one, then the configured one", got)
+	}
+}
+
+func TestNewestFramesAreKeptForBoundedCameras(t *testing.T) {
+	r := &requests{newest: map[string]bus.Frame{}}
+	t0 := time.Unix(1000, 0)
+	for i := range maxCameras + 10 {
+		r.remember(bus.Frame{ID: fmt.Sprint(i), Camera: fmt.Sprintf("cam%d", i), CapturedAt: t0.Add(time.Duration(i) * time.Second)})
+	}
+	if len(r.newest) != maxCameras {
+		t.Fatalf("kept %d cameras, want %d", len(r.newest), maxCameras)
+	}
+	if _, ok := r.newest["cam0"]; ok {
+		t.Fatal("the camera heard from least recently was kept")
+	}
+	if f, err := r.frame(""); err != nil || f.Camera != fmt.Sprintf("cam%d", maxCameras+9) {
+		t.Fatalf("frame(\"\") = %+v, %v; want the last camera's", f, err)
 	}
 }
