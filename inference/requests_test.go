@@ -3,13 +3,13 @@ package inference
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"fmt"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
