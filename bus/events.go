@@ -101,7 +101,7 @@ func DecodeFrame(header map[string][]string, data []byte) (Frame, error) {
 
 // Description is what a backend said about one frame, on DescriptionSubject(camera). While a
 // model streams, Partial events carry the text so far; exactly one final event (Partial false)
-// follows, with Error set if the inference failed.
+// follows, with Error set if the inference failed, unless the inference stage shuts down first.
 type Description struct {
 	ID                 string         `json:"id"`
 	Camera             string         `json:"camera"`

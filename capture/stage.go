@@ -113,8 +113,8 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	}, nil
 }
 
-// Run reads frames until ctx ends or the source ends (io.EOF: a file played to its end), then
-// publishes the frame still waiting, closes the source and returns once every goroutine it
+// Run reads frames until ctx ends or the source ends (io.EOF: a file played to its end; then
+// the frame still waiting is published first), closes the source and returns once every goroutine it
 // started has exited. A source that fails is reopened with Reopen, waiting Backoff, doubling up
 // to MaxBackoff; without Reopen, Run returns the failure.
 func (s *Stage) Run(ctx context.Context) error {
