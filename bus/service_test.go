@@ -7,16 +7,7 @@ import (
 )
 
 func TestServiceIsDiscoverableWithStatusAndCounters(t *testing.T) {
-	srv, err := StartServer(ServerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	c, err := srv.Connect("svc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := serviceConn(t)
 	counters := NewCounters()
 	counters.Counter("inference.described").Add(3)
 	svc, err := c.AddService(ServiceConfig{Name: "narrator-inference", StatusSubject: SubjectInferenceStatus, Counters: counters,
@@ -67,16 +58,7 @@ func request(t *testing.T, c *Conn, subject string, v any) {
 }
 
 func TestServiceNeedsItsStatus(t *testing.T) {
-	srv, err := StartServer(ServerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	c, err := srv.Connect("svc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := serviceConn(t)
 	for _, cfg := range []ServiceConfig{
 		{Name: "x", StatusSubject: "x.status"},
 		{Name: "x", Status: func() any { return nil }},
@@ -87,4 +69,20 @@ func TestServiceNeedsItsStatus(t *testing.T) {
 			t.Errorf("AddService(%+v) succeeded", cfg)
 		}
 	}
+}
+
+// serviceConn connects to a new embedded server; both end with the test.
+func serviceConn(t *testing.T) *Conn {
+	t.Helper()
+	srv, err := StartServer(ServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	c, err := srv.Connect("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
