@@ -72,7 +72,7 @@ type Stage struct {
 	camera     string            // the camera of the last description, for repeats
 	pending    map[string]string // describe request id → purpose
 	pendingIDs []string
-	asking     int // describe requests whose acknowledgement has not come back yet
+	asking     int              // describe requests whose acknowledgement has not come back yet
 	utterances map[string]*sent // by utterance id
 	uttIDs     []string
 
