@@ -32,7 +32,7 @@ type EarconRule struct {
 func DefaultEarconRules() []EarconRule {
 	return []EarconRule{
 		{Subject: bus.AllFrames, Earcon: EarconNewScene, Every: 5 * time.Second, Match: func(m bus.Message) (string, bool) {
-			return "", firstHeader(m.Header, "Narrator-Reason") == bus.FrameChanged
+			return "", m.FrameErr == nil && m.Frame.Reason == bus.FrameChanged
 		}},
 		{Subject: bus.AllDescriptions, Earcon: EarconThinking, Match: func(m bus.Message) (string, bool) {
 			var d struct {
@@ -59,11 +59,4 @@ func jsonField(field string, values ...string) func(bus.Message) (string, bool) 
 		s, _ := v[field].(string)
 		return "", slices.Contains(values, s)
 	}
-}
-
-func firstHeader(h map[string][]string, key string) string {
-	if v := h[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
