@@ -9,6 +9,9 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 )
 
+// DefaultPrompt asks for the short, concrete descriptions narration needs.
+const DefaultPrompt = "Describe what you see in about 15 words. Mention people, objects and what changed. No preamble."
+
 // Describer describes one frame. Implementations are called from one goroutine at a time.
 type Describer interface {
 	// Describe returns the description of f. It may call partial with the text so far while it

@@ -14,6 +14,7 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/inference/openai"
 )
 
 // call is one Describe call of the blocking describer, waiting to be finished.
@@ -285,7 +286,7 @@ func TestPreemptClosesTheOpenAIRequest(t *testing.T) {
 		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"A blue box.\"}}]}\n\ndata: [DONE]\n\n")
 	}))
 	t.Cleanup(server.Close)
-	d, err := inference.NewOpenAI(context.Background(), inference.OpenAIConfig{URL: server.URL, Model: "test-vl"})
+	d, err := openai.New(context.Background(), openai.Config{URL: server.URL, Model: "test-vl"})
 	if err != nil {
 		t.Fatal(err)
 	}

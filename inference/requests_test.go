@@ -2,11 +2,7 @@ package inference
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -128,50 +124,6 @@ func TestDescribeRequestWithABackendThatTakesNoPrompt(t *testing.T) {
 	}
 	if got := final(t, descriptions); got.RequestID == "" || got.Text == "" {
 		t.Fatalf("description %+v", got)
-	}
-}
-
-var _ PromptDescriber = (*OpenAI)(nil)
-
-func TestOpenAISendsTheGivenPrompt(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var raw struct {
-			Messages []struct {
-				Content []contentPart `json:"content"`
-			} `json:"messages"`
-		}
-		if err := json.Unmarshal(body, &raw); err != nil || len(raw.Messages) == 0 {
-			t.Errorf("request %s: %v", body, err)
-		}
-		for _, p := range raw.Messages[len(raw.Messages)-1].Content {
-			if p.Type == "text" {
-				mu.Lock()
-				got = append(got, p.Text)
-				mu.Unlock()
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"choices":[{"message":{"role":"assistant","content":"Yes."},"finish_reason":"stop"}]}`)
-	}))
-	defer srv.Close()
-	o, err := NewOpenAI(context.Background(), OpenAIConfig{URL: srv.URL, Model: "m"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := scene(t, beige, nil)
-	if _, err := o.DescribePrompt(context.Background(), f, "Is the door open?", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.Describe(context.Background(), f, nil); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 2 || got[0] != "Is the door open?" || got[1] != DefaultPrompt {
-		t.Fatalf("prompts sent %q, want the given one, then the configured one", got)
 	}
 }
 

@@ -10,12 +10,13 @@ import (
 
 	"github.com/narrator-dev/narrator/capture"
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/inference/mlx"
 	"github.com/narrator-dev/narrator/speech"
 )
 
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("doctor", "Checks what narrator needs and prints one line per check with its fix.", stderr)
-	model := fs.String("model", inference.DefaultMLXModel, "the mlx model to check for")
+	model := fs.String("model", mlx.DefaultModel, "the mlx model to check for")
 	workerPython := fs.String("worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "the mlx worker's Python (default: the environment `narrator setup` made; env NARRATOR_WORKER_PYTHON)")
 	var o busOptions
 	o.register(fs, true)
@@ -25,7 +26,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("doctor takes no arguments, got %q", fs.Args())
 	}
-	checks := inference.MLXChecks(ctx, inference.MLXCheckConfig{Model: *model, Python: *workerPython})
+	checks := mlx.Checks(ctx, mlx.CheckConfig{Model: *model, Python: *workerPython})
 	checks = append(checks, ffmpegCheck(ctx), cameraCheck(), audioCheck(), busCheck(ctx, o))
 	failed := 0
 	for _, c := range checks {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/inference/mlx"
 )
 
 func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -14,7 +14,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"environment in the narrator's data directory ($NARRATOR_HOME, else the user data directory),\n"+
 		"installs the pinned mlx-vlm, downloads the model and checks that it loads. Safe to run again:\n"+
 		"finished steps are skipped and an interrupted download resumes.", stderr)
-	model := fs.String("model", inference.DefaultMLXModel, "hub id (org/name) or local folder of an mlx-format model")
+	model := fs.String("model", mlx.DefaultModel, "hub id (org/name) or local folder of an mlx-format model")
 	revision := fs.String("revision", "", "commit, tag or branch to download (default: pinned for the default model, else main)")
 	check := fs.Bool("check", true, "load the model once at the end to prove it works")
 	if err := fs.Parse(args); err != nil {
@@ -24,7 +24,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("setup takes no arguments, got %q", fs.Args())
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return inference.Setup(ctx, inference.SetupConfig{
+	return mlx.Setup(ctx, mlx.SetupConfig{
 		Model: *model, Revision: *revision, Check: *check, Out: stdout, Logger: log,
 	})
 }

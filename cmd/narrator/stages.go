@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/inference/mlx"      // also registers --backend mlx
+	_ "github.com/narrator-dev/narrator/inference/openai" // registers --backend openai
 	"github.com/narrator-dev/narrator/internal/runner"
 	"github.com/narrator-dev/narrator/speech"
 )
@@ -42,8 +42,8 @@ type inferOptions struct {
 }
 
 func (o *inferOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.backend, "backend", "auto", "what describes frames: auto, mlx, openai, heuristic (auto: mlx on an Apple Silicon Mac after `narrator setup`, else a local model server if one answers, else the heuristic)")
-	fs.StringVar(&o.model, "model", "", "model id (default: for mlx, "+inference.DefaultMLXModel+" or a local folder; for openai, the first vision model the server lists)")
+	fs.StringVar(&o.backend, "backend", inference.DefaultBackend, "what describes frames: auto, mlx, openai, heuristic (auto: mlx on an Apple Silicon Mac after `narrator setup`, else a local model server if one answers, else the heuristic)")
+	fs.StringVar(&o.model, "model", "", "model id (default: for mlx, "+mlx.DefaultModel+" or a local folder; for openai, the first vision model the server lists)")
 	fs.StringVar(&o.workerPython, "worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "Python interpreter for the mlx worker, with mlx-vlm installed (default: the environment `narrator setup` made; env NARRATOR_WORKER_PYTHON)")
 	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
 	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
@@ -51,11 +51,14 @@ func (o *inferOptions) register(fs *flag.FlagSet) {
 }
 
 func (o *inferOptions) validate() error {
-	return oneOf("backend", o.backend, "auto", "mlx", "openai", "heuristic")
+	return oneOf("backend", o.backend, inference.Backends...)
 }
 
 func (o *inferOptions) stages(e env) ([]stage, error) {
-	d, err := o.describer(e)
+	d, err := inference.Open(e.ctx, inference.Options{
+		Backend: o.backend, Model: o.model, URL: o.openaiURL, APIKey: o.apiKey, Python: o.workerPython,
+		Counters: e.counters, Logger: e.log,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -82,46 +85,6 @@ func (o *inferOptions) stages(e env) ([]stage, error) {
 		<-ctx.Done()
 		return svc.Stop()
 	})}, nil
-}
-
-// describer chooses the describer for --backend and, for auto, says what it found and why.
-func (o *inferOptions) describer(e env) (inference.Describer, error) {
-	switch o.backend {
-	case "heuristic":
-		return inference.NewHeuristic(), nil
-	case "openai":
-		return o.openai(e, o.openaiURL)
-	case "mlx":
-		return o.mlx(e)
-	}
-	if o.openaiURL != "" {
-		e.log.Info("backend: using the model server at " + o.openaiURL + " (--openai-url)")
-		return o.openai(e, o.openaiURL)
-	}
-	d, why := o.mlxAuto(e)
-	if d != nil {
-		e.log.Info("backend: mlx (FastVLM through mlx-vlm, set up by `narrator setup`)")
-		return d, nil
-	}
-	for _, s := range inference.Probe(e.ctx, inference.LocalServers, 300*time.Millisecond) {
-		if o.model == "" && !slices.ContainsFunc(s.Models, inference.IsVisionModel) {
-			e.log.Info(fmt.Sprintf("backend: %s at %s answered, but none of its models (%s) looks like a vision model; load one (e.g. `ollama pull qwen2.5vl:3b`) or pass --model", s.Name, s.URL, strings.Join(s.Models, ", ")))
-			continue
-		}
-		d, err := o.openai(e, s.URL)
-		if err != nil {
-			e.log.Info("backend: " + s.Name + " at " + s.URL + " answered but cannot be used: " + err.Error())
-			continue
-		}
-		e.log.Info(fmt.Sprintf("backend: found %s at %s, describing with %s", s.Name, s.URL, d.Info().Model))
-		return d, nil
-	}
-	e.log.Info("backend: " + why + " and no local model server answered (Ollama, llama-server, LM Studio, vLLM, mlx_vlm.server), using the heuristic describer (measures colour, brightness and change; not a model); set --openai-url to use a model server")
-	return inference.NewHeuristic(), nil
-}
-
-func (o *inferOptions) openai(e env, url string) (inference.Describer, error) {
-	return inference.NewOpenAI(e.ctx, inference.OpenAIConfig{URL: url, Model: o.model, APIKey: o.apiKey})
 }
 
 // narrateOptions, the flags of the narration stage, are in narrateflags.go.

@@ -1,6 +1,6 @@
 //go:build unix
 
-package inference
+package mlx
 
 import (
 	"errors"

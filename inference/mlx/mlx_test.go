@@ -1,6 +1,6 @@
 //go:build unix
 
-package inference
+package mlx
 
 import (
 	"bufio"
@@ -23,6 +23,8 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
+
+	"github.com/narrator-dev/narrator/inference"
 )
 
 // These tests run the real worker script (worker/narrator_worker.py) under python3 against the
@@ -34,7 +36,7 @@ const standinText = "A person sits at a desk in front of a laptop."
 // mlxHarness is one supervised worker under test.
 type mlxHarness struct {
 	t       *testing.T
-	m       *MLX
+	m       *Describer
 	dir     string
 	record  string // the stand-in's call log
 	genFile string // the stand-in's per-generation misbehaviour
@@ -96,12 +98,12 @@ func writeModelDir(t testing.TB, dir string) string {
 }
 
 // newHarness builds an MLX backend on the stand-in; edit adjusts its config.
-func newHarness(t *testing.T, edit func(*MLXConfig)) *mlxHarness {
+func newHarness(t *testing.T, edit func(*Config)) *mlxHarness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &mlxHarness{t: t, dir: dir, record: filepath.Join(dir, "record.jsonl"), genFile: filepath.Join(dir, "generate"),
 		logs: &syncBuffer{}, pids: map[int]bool{}}
-	cfg := MLXConfig{
+	cfg := Config{
 		Model: "test/FastVLM", ModelPath: writeModelDir(t, dir), DataDir: dir, Python: python3(t),
 		Env:         []string{"PYTHONPATH=" + standinPath(t), "FAKE_MLX_VLM_RECORD=" + h.record, "FAKE_MLX_VLM_GENERATE_FILE=" + h.genFile},
 		LoadTimeout: 20 * time.Second, RequestTimeout: 20 * time.Second, BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
@@ -110,7 +112,7 @@ func newHarness(t *testing.T, edit func(*MLXConfig)) *mlxHarness {
 	if edit != nil {
 		edit(&cfg)
 	}
-	m, err := NewMLX(cfg)
+	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +228,7 @@ func (h *mlxHarness) calls(fn string) []map[string]any {
 	return out
 }
 
-func (h *mlxHarness) describe(f bus.Frame) (Result, []string, error) {
+func (h *mlxHarness) describe(f bus.Frame) (inference.Result, []string, error) {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -269,15 +271,15 @@ func workerError(t *testing.T, err error) *WorkerError {
 	return we
 }
 
-var _ PromptDescriber = (*MLX)(nil)
-var _ Runner = (*MLX)(nil)
+var _ inference.PromptDescriber = (*Describer)(nil)
+var _ inference.Runner = (*Describer)(nil)
 
 func TestMLXReadyStreamsAndCallsMLXVLMRight(t *testing.T) {
 	leakCheck(t)
 	srv := bustest.Server(t)
 	conn := bustest.Conn(t, srv, "test")
 	states := bustest.Collect[bus.WorkerState](t, conn, bus.SubjectWorkers, 16)
-	h := newHarness(t, func(c *MLXConfig) { c.MaxTokens = 48; c.System = "Be brief." })
+	h := newHarness(t, func(c *Config) { c.MaxTokens = 48; c.System = "Be brief." })
 	h.start(conn)
 
 	starting := bustest.Next(t, states, 30*time.Second)
@@ -343,7 +345,7 @@ func TestMLXReadyStreamsAndCallsMLXVLMRight(t *testing.T) {
 		}
 	}
 	msgs, _ := json.Marshal(tmpl[1]["messages"])
-	if want := `[{"content":"Be brief.","role":"system"},{"content":"` + DefaultPrompt + `","role":"user"}]`; string(msgs) != want {
+	if want := `[{"content":"Be brief.","role":"system"},{"content":"` + inference.DefaultPrompt + `","role":"user"}]`; string(msgs) != want {
 		t.Errorf("messages %s, want %s", msgs, want)
 	}
 	if _, err := h.m.DescribePrompt(context.Background(), f, "Is anyone there?", nil); err != nil {
@@ -399,7 +401,7 @@ func itoa(n int) string {
 
 func TestMLXLibraryPrintsDoNotCorruptTheProtocol(t *testing.T) {
 	leakCheck(t)
-	h := newHarness(t, func(c *MLXConfig) { c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=print") })
+	h := newHarness(t, func(c *Config) { c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=print") })
 	h.start(nil)
 	h.waitState(bus.WorkerReady)
 	h.misbehave("garbage") // print() and a raw write to fd 1 during generation
@@ -424,7 +426,7 @@ func TestMLXGarbageOnStdoutIsCountedNotFatal(t *testing.T) {
 	if err := os.WriteFile(shim, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, func(c *MLXConfig) { c.Python = shim })
+	h := newHarness(t, func(c *Config) { c.Python = shim })
 	h.start(nil)
 	h.waitState(bus.WorkerReady)
 	if res, _, err := h.describe(mlxFrame(t)); err != nil || res.Text != standinText {
@@ -437,7 +439,7 @@ func TestMLXGarbageOnStdoutIsCountedNotFatal(t *testing.T) {
 
 func TestMLXTimeoutKillsAndRestarts(t *testing.T) {
 	leakCheck(t)
-	h := newHarness(t, func(c *MLXConfig) { c.RequestTimeout = 700 * time.Millisecond })
+	h := newHarness(t, func(c *Config) { c.RequestTimeout = 700 * time.Millisecond })
 	h.start(nil)
 	h.waitState(bus.WorkerReady)
 	first := h.m.PID()
@@ -530,7 +532,7 @@ func TestMLXKnownLoadFailuresBecomeAdvice(t *testing.T) {
 	leakCheck(t)
 	cases := []struct {
 		name, code, advice string
-		edit               func(*MLXConfig)
+		edit               func(*Config)
 	}{
 		{"coreml", "coreml_export", "mlx-community/FastVLM-0.5B-bf16", nil},
 		{"too_old", "mlx_vlm_too_old", "narrator setup", nil},
@@ -541,9 +543,9 @@ func TestMLXKnownLoadFailuresBecomeAdvice(t *testing.T) {
 		{"incomplete", "incomplete_download", "resumes", nil},
 		{"not_found", "model_not_found", "not found", nil},
 		{"gated", "model_not_found", "access", nil},
-		{"version", "mlx_vlm_too_old", "0.3.6", func(c *MLXConfig) { c.Env = append(c.Env, "FAKE_MLX_VLM_VERSION=0.3.5") }},
-		{"missing", "mlx_vlm_missing", "narrator setup", func(c *MLXConfig) { c.Env = append(c.Env, "PYTHONPATH="+c.DataDir) }},
-		{"not downloaded", "not_downloaded", "narrator setup", func(c *MLXConfig) { c.ModelPath = "mlx-community/never-downloaded" }},
+		{"version", "mlx_vlm_too_old", "0.3.6", func(c *Config) { c.Env = append(c.Env, "FAKE_MLX_VLM_VERSION=0.3.5") }},
+		{"missing", "mlx_vlm_missing", "narrator setup", func(c *Config) { c.Env = append(c.Env, "PYTHONPATH="+c.DataDir) }},
+		{"not downloaded", "not_downloaded", "narrator setup", func(c *Config) { c.ModelPath = "mlx-community/never-downloaded" }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -551,7 +553,7 @@ func TestMLXKnownLoadFailuresBecomeAdvice(t *testing.T) {
 			srv := bustest.Server(t)
 			conn := bustest.Conn(t, srv, "test")
 			states := bustest.Collect[bus.WorkerState](t, conn, bus.SubjectWorkers, 16)
-			h := newHarness(t, func(c *MLXConfig) {
+			h := newHarness(t, func(c *Config) {
 				if tc.edit != nil {
 					tc.edit(c)
 				} else {
@@ -583,7 +585,7 @@ func TestMLXKnownLoadFailuresBecomeAdvice(t *testing.T) {
 
 func TestMLXLoadTimeoutGivesUpAfterMaxStarts(t *testing.T) {
 	leakCheck(t)
-	h := newHarness(t, func(c *MLXConfig) {
+	h := newHarness(t, func(c *Config) {
 		c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=slow:60")
 		c.LoadTimeout = 300 * time.Millisecond
 		c.MaxFailedStarts = 2
@@ -600,7 +602,7 @@ func TestMLXLoadTimeoutGivesUpAfterMaxStarts(t *testing.T) {
 
 func TestMLXShutdownWhileLoadingLeavesNoProcess(t *testing.T) {
 	leakCheck(t)
-	h := newHarness(t, func(c *MLXConfig) { c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=hang") })
+	h := newHarness(t, func(c *Config) { c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=hang") })
 	h.start(nil)
 	h.waitState(bus.WorkerStarting)
 	bustest.Eventually(t, 10*time.Second, "the stand-in's load call", func() bool {
@@ -652,7 +654,7 @@ func TestStageRunsTheMLXWorker(t *testing.T) {
 	watch := bustest.Conn(t, srv, "watch")
 	descs := bustest.Collect[bus.Description](t, watch, bus.AllDescriptions, 64)
 	h := newHarness(t, nil)
-	st, err := New(bustest.Conn(t, srv, "inference"), Config{Describer: h.m})
+	st, err := inference.New(bustest.Conn(t, srv, "inference"), inference.Config{Describer: h.m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -702,8 +704,8 @@ func TestStageRunsTheMLXWorker(t *testing.T) {
 func TestStageStopsWithTheWorkersFatalError(t *testing.T) {
 	leakCheck(t)
 	srv := bustest.Server(t)
-	h := newHarness(t, func(c *MLXConfig) { c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=error:coreml") })
-	st, err := New(bustest.Conn(t, srv, "inference"), Config{Describer: h.m})
+	h := newHarness(t, func(c *Config) { c.Env = append(c.Env, "FAKE_MLX_VLM_LOAD=error:coreml") })
+	st, err := inference.New(bustest.Conn(t, srv, "inference"), inference.Config{Describer: h.m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -720,12 +722,12 @@ func TestStageStopsWithTheWorkersFatalError(t *testing.T) {
 }
 
 func TestNewMLXWithoutPython(t *testing.T) {
-	_, err := NewMLX(MLXConfig{DataDir: t.TempDir(), ModelPath: t.TempDir(), Python: "/nonexistent/python3"})
+	_, err := New(Config{DataDir: t.TempDir(), ModelPath: t.TempDir(), Python: "/nonexistent/python3"})
 	if we := workerError(t, err); we.Code != "no_python" || !strings.Contains(err.Error(), "narrator setup") || !strings.Contains(err.Error(), "--worker-python") {
-		t.Errorf("NewMLX: %v, want no_python with both fixes", err)
+		t.Errorf("New: %v, want no_python with both fixes", err)
 	}
-	_, err = NewMLX(MLXConfig{DataDir: t.TempDir(), Python: python3(t), Model: "org/not-downloaded"})
+	_, err = New(Config{DataDir: t.TempDir(), Python: python3(t), Model: "org/not-downloaded"})
 	if we := workerError(t, err); we.Code != "not_downloaded" || !strings.Contains(err.Error(), "narrator setup --model org/not-downloaded") {
-		t.Errorf("NewMLX: %v, want not_downloaded with the setup command", err)
+		t.Errorf("New: %v, want not_downloaded with the setup command", err)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package inference
+package mlx
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func BenchmarkMLXProtocol(b *testing.B) {
 	}
 	f := bus.Frame{ID: "bench", Camera: "cam0", Seq: 1, CapturedAt: time.Now(), Width: 1024, Height: 768, JPEG: jpeg}
 	dir := b.TempDir()
-	m, err := NewMLX(MLXConfig{
+	m, err := New(Config{
 		Model: "bench", ModelPath: writeModelDir(b, dir), DataDir: dir, Python: python3(b),
 		Env:    []string{"PYTHONPATH=" + standinPath(b), "FAKE_MLX_VLM_TEXT=Ok."},
 		Logger: slog.New(slog.DiscardHandler),

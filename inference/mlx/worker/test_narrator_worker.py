@@ -1,6 +1,6 @@
 """Unit tests of the worker script's pure parts. Run from the repository root:
 
-    python3 -m unittest discover -s inference/worker -p 'test_*.py'
+    python3 -m unittest discover -s inference/mlx/worker -p 'test_*.py'
 
 The Go tests (inference/mlx_test.go) run the whole script against the stand-in mlx_vlm.
 """

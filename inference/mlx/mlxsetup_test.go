@@ -1,6 +1,6 @@
 //go:build unix
 
-package inference
+package mlx
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/narrator-dev/narrator/inference"
 )
 
 // setupHarness runs Setup with the stand-in uv (testdata/bin/uv), which makes a "venv" whose
@@ -85,15 +87,15 @@ func TestSetupInstallsDownloadsChecksAndIsIdempotent(t *testing.T) {
 	}
 	d := dl[0]
 	patterns := []any{"*.json", "*.jsonl", "*.safetensors", "*.py", "*.model", "*.tiktoken", "*.txt", "*.jinja"}
-	if d["repo_id"] != DefaultMLXModel || d["revision"] != DefaultMLXRevision || d["hf_home"] != l.HFHome() || d["offline"] != nil ||
+	if d["repo_id"] != DefaultModel || d["revision"] != DefaultRevision || d["hf_home"] != l.HFHome() || d["offline"] != nil ||
 		!slices.Equal(d["allow_patterns"].([]any), patterns) {
 		t.Errorf("snapshot_download %v: want the pinned default model into HF_HOME %s, online, with the allow patterns", d, l.HFHome())
 	}
 	st, err := ReadSetupState(l)
-	if err != nil || st.MLXVLM != MLXVLMVersion || st.Models[DefaultMLXModel].Path == "" {
+	if err != nil || st.MLXVLM != MLXVLMVersion || st.Models[DefaultModel].Path == "" {
 		t.Fatalf("setup state %+v, %v", st, err)
 	}
-	if p, err := ResolveModel(l, DefaultMLXModel); err != nil || p != st.Models[DefaultMLXModel].Path {
+	if p, err := ResolveModel(l, DefaultModel); err != nil || p != st.Models[DefaultModel].Path {
 		t.Errorf("ResolveModel after setup: %q, %v", p, err)
 	}
 	out := h.out.String()
@@ -119,7 +121,7 @@ func TestSetupInstallsDownloadsChecksAndIsIdempotent(t *testing.T) {
 	}
 
 	// A download that vanished is fetched again (resumed, for the real hub client).
-	if err := os.RemoveAll(st.Models[DefaultMLXModel].Path); err != nil {
+	if err := os.RemoveAll(st.Models[DefaultModel].Path); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.run(nil); err != nil {
@@ -218,29 +220,29 @@ func TestMLXChecks(t *testing.T) {
 		t.Fatalf("setup: %v\n%s", err, h.out.String())
 	}
 	t.Setenv("PATH", filepath.Join(standinPath(t), "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
-	status := func(checks []Check) map[string]string {
+	status := func(checks []inference.Check) map[string]string {
 		m := map[string]string{}
 		for _, c := range checks {
 			m[c.Name] = c.Status
 		}
 		return m
 	}
-	ok := status(MLXChecks(context.Background(), MLXCheckConfig{DataDir: h.cfg.DataDir, Platform: "darwin/arm64"}))
+	ok := status(Checks(context.Background(), CheckConfig{DataDir: h.cfg.DataDir, Platform: "darwin/arm64"}))
 	for _, name := range []string{"platform", "uv", "python env", "mlx-vlm", "model"} {
-		if ok[name] != CheckOK {
+		if ok[name] != inference.CheckOK {
 			t.Errorf("after setup, check %s is %q, want ok (all: %v)", name, ok[name], ok)
 		}
 	}
-	other := MLXChecks(context.Background(), MLXCheckConfig{DataDir: h.cfg.DataDir, Platform: "darwin/arm64", Model: "org/other"})
-	if c := other[len(other)-1]; c.Name != "model" || c.Status != CheckFail || c.Fix != "narrator setup --model org/other" {
+	other := Checks(context.Background(), CheckConfig{DataDir: h.cfg.DataDir, Platform: "darwin/arm64", Model: "org/other"})
+	if c := other[len(other)-1]; c.Name != "model" || c.Status != inference.CheckFail || c.Fix != "narrator setup --model org/other" {
 		t.Errorf("model check for a model never downloaded: %+v", c)
 	}
-	linux := status(MLXChecks(context.Background(), MLXCheckConfig{DataDir: h.cfg.DataDir, Platform: "linux/amd64"}))
-	if linux["platform"] != CheckWarn || linux["model"] != CheckSkip {
+	linux := status(Checks(context.Background(), CheckConfig{DataDir: h.cfg.DataDir, Platform: "linux/amd64"}))
+	if linux["platform"] != inference.CheckWarn || linux["model"] != inference.CheckSkip {
 		t.Errorf("off Apple Silicon: %v, want the platform warned and the MLX checks skipped", linux)
 	}
-	missing := status(MLXChecks(context.Background(), MLXCheckConfig{DataDir: t.TempDir(), Platform: "darwin/arm64"}))
-	if missing["python env"] != CheckFail || missing["model"] != CheckFail {
+	missing := status(Checks(context.Background(), CheckConfig{DataDir: t.TempDir(), Platform: "darwin/arm64"}))
+	if missing["python env"] != inference.CheckFail || missing["model"] != inference.CheckFail {
 		t.Errorf("without setup: %v, want python env and model failed", missing)
 	}
 }

@@ -1,4 +1,4 @@
-package inference
+package mlx
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+
+	"github.com/narrator-dev/narrator/inference"
 )
 
 // The worker script and the exact package versions `narrator setup` installs.
@@ -25,19 +27,19 @@ var (
 
 // Pinned versions and the default model (see docs/mlx.md before changing them).
 const (
-	// DefaultMLXModel is the model the mlx backend loads unless told otherwise.
-	DefaultMLXModel = "mlx-community/FastVLM-0.5B-bf16"
-	// DefaultMLXRevision pins DefaultMLXModel to a commit known to load in mlx-vlm 0.4.4–0.6.14.
-	DefaultMLXRevision = "81ffe929046666c43de53691147b1669ba0f3a4c"
+	// DefaultModel is the model the mlx backend loads unless told otherwise.
+	DefaultModel = "mlx-community/FastVLM-0.5B-bf16"
+	// DefaultRevision pins DefaultModel to a commit known to load in mlx-vlm 0.4.4–0.6.14.
+	DefaultRevision = "81ffe929046666c43de53691147b1669ba0f3a4c"
 	// MLXVLMVersion is the mlx-vlm version setup installs.
 	MLXVLMVersion = "0.6.15"
-	// MLXSystemPrompt sets the narrator's voice for the mlx backend.
-	MLXSystemPrompt = "You narrate a live camera for someone who cannot see it. Say plainly what is there and what is happening, in one short sentence."
+	// SystemPrompt sets the narrator's voice for the mlx backend.
+	SystemPrompt = "You narrate a live camera for someone who cannot see it. Say plainly what is there and what is happening, in one short sentence."
 )
 
-// MLXConfig configures the mlx backend: the persistent FastVLM worker and its supervisor.
-type MLXConfig struct {
-	// Model is the hub id or local folder named by the user. Default: DefaultMLXModel.
+// Config configures the mlx backend: the persistent FastVLM worker and its supervisor.
+type Config struct {
+	// Model is the hub id or local folder named by the user. Default: DefaultModel.
 	Model string
 	// ModelPath is the local folder the worker loads. Default: Model when it is a folder, else
 	// the snapshot `narrator setup` recorded for Model (an error when there is none).
@@ -54,7 +56,7 @@ type MLXConfig struct {
 	Online bool
 	// Prompt is the user prompt; short prompts keep latency low. Default: DefaultPrompt.
 	Prompt string
-	// System is the system prompt. Default: MLXSystemPrompt.
+	// System is the system prompt. Default: SystemPrompt.
 	System string
 	// MaxTokens bounds each answer; always sent (mlx-vlm's own default is 2048). Default: 64.
 	MaxTokens int
@@ -86,8 +88,8 @@ type MLXConfig struct {
 
 // MLX describes frames with FastVLM through mlx-vlm in a persistent Python worker. It is a
 // Runner: Run starts and supervises the worker; Describe waits until it is ready.
-type MLX struct {
-	cfg   MLXConfig
+type Describer struct {
+	cfg   Config
 	calls chan *mlxCall
 	conn  *bus.Conn
 
@@ -102,10 +104,10 @@ type MLX struct {
 	nRestarts int
 }
 
-// NewMLX fills in cfg's defaults, writes the worker script out and finds the model's folder.
-func NewMLX(cfg MLXConfig) (*MLX, error) {
+// New fills in cfg's defaults, writes the worker script out and finds the model's folder.
+func New(cfg Config) (*Describer, error) {
 	if cfg.Model == "" {
-		cfg.Model = DefaultMLXModel
+		cfg.Model = DefaultModel
 	}
 	if cfg.DataDir == "" {
 		d, err := DataDir()
@@ -135,10 +137,10 @@ func NewMLX(cfg MLXConfig) (*MLX, error) {
 		cfg.Script = layout.WorkerScript()
 	}
 	if cfg.Prompt == "" {
-		cfg.Prompt = DefaultPrompt
+		cfg.Prompt = inference.DefaultPrompt
 	}
 	if cfg.System == "" {
-		cfg.System = MLXSystemPrompt
+		cfg.System = SystemPrompt
 	}
 	setDefault(&cfg.MaxTokens, 64)
 	if cfg.MaxTokens < 1 || cfg.MaxTokens > 4096 {
@@ -164,7 +166,7 @@ func NewMLX(cfg MLXConfig) (*MLX, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Logger = cfg.Logger.With("worker", "mlx")
-	return &MLX{
+	return &Describer{
 		cfg:      cfg,
 		calls:    make(chan *mlxCall),
 		invalid:  cfg.Counters.Counter("inference.worker_lines.invalid"),
@@ -182,17 +184,19 @@ func setDefault[T int | time.Duration](v *T, def T) {
 }
 
 // Info identifies the mlx backend.
-func (m *MLX) Info() Info { return Info{Backend: "mlx", Model: m.cfg.Model, IsModel: true} }
+func (m *Describer) Info() inference.Info {
+	return inference.Info{Backend: "mlx", Model: m.cfg.Model, IsModel: true}
+}
 
 // State is the worker's current state (a bus.Worker* constant, "" before Run).
-func (m *MLX) State() string {
+func (m *Describer) State() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.state
 }
 
 // PID is the running worker's process id (also its process group), 0 when none runs.
-func (m *MLX) PID() int {
+func (m *Describer) PID() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.pid
@@ -212,7 +216,7 @@ type mlxCall struct {
 }
 
 type callResult struct {
-	res Result
+	res inference.Result
 	err error
 }
 
@@ -235,7 +239,7 @@ func (c *mlxCall) textSoFar() (string, time.Time) {
 	return c.text, c.firstAt
 }
 
-func (c *mlxCall) finish(res Result, err error) {
+func (c *mlxCall) finish(res inference.Result, err error) {
 	select {
 	case c.result <- callResult{res, err}:
 	default:
@@ -245,20 +249,20 @@ func (c *mlxCall) finish(res Result, err error) {
 // Describe sends the frame to the worker once it is ready and streams the text so far to
 // partial. It returns when the answer is complete, on failure, or as soon as ctx ends (the
 // worker is then told to cancel).
-func (m *MLX) Describe(ctx context.Context, f bus.Frame, partial func(text string)) (Result, error) {
+func (m *Describer) Describe(ctx context.Context, f bus.Frame, partial func(text string)) (inference.Result, error) {
 	return m.DescribePrompt(ctx, f, "", partial)
 }
 
 // DescribePrompt is Describe with prompt in place of the configured prompt ("" keeps it); the
 // system prompt stays.
-func (m *MLX) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(text string)) (Result, error) {
+func (m *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(text string)) (inference.Result, error) {
 	c := &mlxCall{ctx: ctx, frame: f, prompt: prompt, result: make(chan callResult, 1), notify: make(chan struct{}, 1)}
 	select {
 	case m.calls <- c:
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return inference.Result{}, ctx.Err()
 	case <-m.stopped:
-		return Result{}, m.stoppedErr()
+		return inference.Result{}, m.stoppedErr()
 	}
 	last := ""
 	for {
@@ -271,12 +275,12 @@ func (m *MLX) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, pa
 		case r := <-c.result:
 			return r.res, r.err
 		case <-ctx.Done():
-			return Result{}, ctx.Err()
+			return inference.Result{}, ctx.Err()
 		}
 	}
 }
 
-func (m *MLX) stoppedErr() error {
+func (m *Describer) stoppedErr() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.stopErr != nil {
@@ -289,7 +293,7 @@ func (m *MLX) stoppedErr() error {
 // backoff when it crashes, hangs or fails to load, and publishes each state change on
 // bus.SubjectWorkers when conn is not nil. It returns nil when ctx ends, and an error (a
 // *WorkerError with the fix) when the worker cannot run: then Describe fails too.
-func (m *MLX) Run(ctx context.Context, conn *bus.Conn) error {
+func (m *Describer) Run(ctx context.Context, conn *bus.Conn) error {
 	m.conn = conn
 	err := m.supervise(ctx)
 	m.mu.Lock()
@@ -300,7 +304,7 @@ func (m *MLX) Run(ctx context.Context, conn *bus.Conn) error {
 	return err
 }
 
-func (m *MLX) supervise(ctx context.Context) error {
+func (m *Describer) supervise(ctx context.Context) error {
 	failedStarts, consecutive := 0, 0
 	for {
 		p, ready, werr := m.launch(ctx)
@@ -368,7 +372,7 @@ func backoff(minD, maxD time.Duration, n int) time.Duration {
 
 // launch starts a worker and waits for its ready event. The returned process, when not nil,
 // must be stopped by the caller.
-func (m *MLX) launch(ctx context.Context) (*workerProc, workerEvent, *WorkerError) {
+func (m *Describer) launch(ctx context.Context) (*workerProc, workerEvent, *WorkerError) {
 	layout := Layout{Root: m.cfg.DataDir}
 	env := append(os.Environ(),
 		"HF_HOME="+layout.HFHome(),
@@ -418,7 +422,7 @@ func (m *MLX) launch(ctx context.Context) (*workerProc, workerEvent, *WorkerErro
 }
 
 // crashed explains a worker that exited on its own, from its exit status and last stderr lines.
-func (m *MLX) crashed(p *workerProc, when string) *WorkerError {
+func (m *Describer) crashed(p *workerProc, when string) *WorkerError {
 	<-p.exited
 	m.crashes.Add(1)
 	words := p.lastWords()
@@ -441,7 +445,7 @@ func lastLine(s string) string {
 	return oneLine(s[strings.LastIndexByte(s, '\n')+1:])
 }
 
-func (m *MLX) setReady(p *workerProc, ev workerEvent) {
+func (m *Describer) setReady(p *workerProc, ev workerEvent) {
 	m.mu.Lock()
 	m.ready = ev
 	m.mu.Unlock()
@@ -453,7 +457,7 @@ func (m *MLX) setReady(p *workerProc, ev workerEvent) {
 
 // serve hands requests to a ready worker one at a time. It returns nil when ctx ends, or why
 // the worker must be restarted.
-func (m *MLX) serve(ctx context.Context, p *workerProc, consecutive *int) *WorkerError {
+func (m *Describer) serve(ctx context.Context, p *workerProc, consecutive *int) *WorkerError {
 	for {
 		select {
 		case <-ctx.Done():
@@ -472,7 +476,7 @@ func (m *MLX) serve(ctx context.Context, p *workerProc, consecutive *int) *Worke
 }
 
 // do runs one request. It returns why the worker must be restarted, or nil.
-func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *int) *WorkerError {
+func (m *Describer) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *int) *WorkerError {
 	id := bus.NewID()
 	prompt := m.cfg.Prompt
 	if c.prompt != "" {
@@ -483,13 +487,13 @@ func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *in
 		Temperature: m.cfg.Temperature, TopP: m.cfg.TopP,
 	}, c.frame.JPEG)
 	if err != nil {
-		c.finish(Result{}, err)
+		c.finish(inference.Result{}, err)
 		return nil
 	}
 	sent := time.Now()
 	if !p.send(line) {
 		werr := m.crashed(p, "before it took a request")
-		c.finish(Result{}, werr)
+		c.finish(inference.Result{}, werr)
 		return werr
 	}
 	timer := time.NewTimer(m.cfg.RequestTimeout)
@@ -500,7 +504,7 @@ func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *in
 		case ev, ok := <-p.events:
 			if !ok {
 				werr := m.crashed(p, "while describing a frame")
-				c.finish(Result{}, werr)
+				c.finish(inference.Result{}, werr)
 				return werr
 			}
 			if ev.ID != id && !(ev.Event == "error" && ev.ID == "") {
@@ -516,7 +520,7 @@ func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *in
 				return nil
 			case "error":
 				werr := newWorkerError(ev.Code, ev.Message, ev.Fatal)
-				c.finish(Result{}, werr)
+				c.finish(inference.Result{}, werr)
 				if werr.Fatal { // a known failure every later request would hit too
 					return werr
 				}
@@ -528,7 +532,7 @@ func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *in
 			if callDone == nil {
 				werr.Advice = fmt.Sprintf("the model did not stop within %s of a cancel; the worker restarts", m.cfg.CancelGrace)
 			}
-			c.finish(Result{}, werr)
+			c.finish(inference.Result{}, werr)
 			return werr
 		case <-callDone:
 			callDone = nil
@@ -536,14 +540,14 @@ func (m *MLX) do(ctx context.Context, p *workerProc, c *mlxCall, consecutive *in
 			timer.Reset(m.cfg.CancelGrace)
 		case <-ctx.Done():
 			p.send(controlLine("cancel", id)) // so that the shutdown that follows is not kept waiting
-			c.finish(Result{}, ctx.Err())
+			c.finish(inference.Result{}, ctx.Err())
 			return nil
 		}
 	}
 }
 
 // result turns a done event into a Result with the worker's measurements.
-func (m *MLX) result(c *mlxCall, ev workerEvent, sent time.Time) Result {
+func (m *Describer) result(c *mlxCall, ev workerEvent, sent time.Time) inference.Result {
 	elapsed := time.Since(sent)
 	_, firstAt := c.textSoFar()
 	meta := map[string]any{
@@ -562,14 +566,14 @@ func (m *MLX) result(c *mlxCall, ev workerEvent, sent time.Time) Result {
 	if ev.ModelTTFTS != nil {
 		meta["model_ttft_ms"] = round1(*ev.ModelTTFTS * 1000)
 	}
-	return Result{Text: ev.Text, FirstTokenAt: firstAt, Metadata: meta}
+	return inference.Result{Text: ev.Text, FirstTokenAt: firstAt, Metadata: meta}
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 // publish fills in the worker's identity and publishes a state change; without a bus it only
 // records the state.
-func (m *MLX) publish(s bus.WorkerState) {
+func (m *Describer) publish(s bus.WorkerState) {
 	m.mu.Lock()
 	m.state = s.State
 	s.Restarts = m.nRestarts

@@ -1,4 +1,4 @@
-package inference
+package openai
 
 import (
 	"bufio"
@@ -14,14 +14,13 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+
+	"github.com/narrator-dev/narrator/inference"
 )
 
-// DefaultPrompt asks for the short, concrete descriptions narration needs.
-const DefaultPrompt = "Describe what you see in about 15 words. Mention people, objects and what changed. No preamble."
-
-// OpenAIConfig configures the client for OpenAI-compatible chat servers (Ollama, llama-server,
+// Config configures the client for OpenAI-compatible chat servers (Ollama, llama-server,
 // LM Studio, vLLM, mlx_vlm.server).
-type OpenAIConfig struct {
+type Config struct {
 	// URL is the server: a base URL ("http://127.0.0.1:11434"), its /v1, or the full
 	// /v1/chat/completions URL. Required.
 	URL string
@@ -46,18 +45,18 @@ type OpenAIConfig struct {
 }
 
 // OpenAI describes frames with an OpenAI-compatible chat server, streaming the answer.
-type OpenAI struct {
-	cfg      OpenAIConfig
+type Describer struct {
+	cfg      Config
 	endpoint string
 }
 
-// NewOpenAI checks cfg and, when no model is named, asks the server which models it has.
-func NewOpenAI(ctx context.Context, cfg OpenAIConfig) (*OpenAI, error) {
+// New checks cfg and, when no model is named, asks the server which models it has.
+func New(ctx context.Context, cfg Config) (*Describer, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("openai backend: no server URL (--openai-url), e.g. http://127.0.0.1:11434 for Ollama")
 	}
 	if cfg.Prompt == "" {
-		cfg.Prompt = DefaultPrompt
+		cfg.Prompt = inference.DefaultPrompt
 	}
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = 64
@@ -73,7 +72,7 @@ func NewOpenAI(ctx context.Context, cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
 	}
-	o := &OpenAI{cfg: cfg, endpoint: chatEndpoint(cfg.URL)}
+	o := &Describer{cfg: cfg, endpoint: chatEndpoint(cfg.URL)}
 	if o.cfg.Model == "" {
 		models, err := listModels(ctx, cfg.Client, cfg.URL, cfg.APIKey)
 		if err != nil {
@@ -88,7 +87,9 @@ func NewOpenAI(ctx context.Context, cfg OpenAIConfig) (*OpenAI, error) {
 }
 
 // Info identifies the backend and model.
-func (o *OpenAI) Info() Info { return Info{Backend: "openai", Model: o.cfg.Model, IsModel: true} }
+func (o *Describer) Info() inference.Info {
+	return inference.Info{Backend: "openai", Model: o.cfg.Model, IsModel: true}
+}
 
 // chatEndpoint turns what the user typed into the chat completions URL.
 func chatEndpoint(url string) string {
@@ -136,7 +137,7 @@ type imageURL struct {
 }
 
 // request builds the chat request for one frame: the image as a data URI, then the prompt.
-func (o *OpenAI) request(f bus.Frame, prompt string) chatRequest {
+func (o *Describer) request(f bus.Frame, prompt string) chatRequest {
 	req := chatRequest{Model: o.cfg.Model, MaxTokens: o.cfg.MaxTokens, Stream: true}
 	req.StreamOptions.IncludeUsage = true
 	if o.cfg.SystemPrompt != "" {
@@ -150,31 +151,31 @@ func (o *OpenAI) request(f bus.Frame, prompt string) chatRequest {
 }
 
 // Describe sends the frame and streams the answer through partial.
-func (o *OpenAI) Describe(ctx context.Context, f bus.Frame, partial func(string)) (Result, error) {
+func (o *Describer) Describe(ctx context.Context, f bus.Frame, partial func(string)) (inference.Result, error) {
 	return o.DescribePrompt(ctx, f, "", partial)
 }
 
 // DescribePrompt is Describe with prompt in place of the configured prompt ("" keeps it).
-func (o *OpenAI) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(string)) (Result, error) {
+func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(string)) (inference.Result, error) {
 	if prompt == "" {
 		prompt = o.cfg.Prompt
 	}
 	body, err := json.Marshal(o.request(f, prompt))
 	if err != nil {
-		return Result{}, fmt.Errorf("encode request: %w", err)
+		return inference.Result{}, fmt.Errorf("encode request: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
 	resp, err := o.post(ctx, body)
 	if err != nil {
-		return Result{}, err
+		return inference.Result{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return Result{}, explainHTTPError(o.cfg.URL, o.cfg.Model, resp.StatusCode, msg)
+		return inference.Result{}, explainHTTPError(o.cfg.URL, o.cfg.Model, resp.StatusCode, msg)
 	}
-	var res Result
+	var res inference.Result
 	onText := func(text string) {
 		if res.FirstTokenAt.IsZero() {
 			res.FirstTokenAt = time.Now()
@@ -191,9 +192,9 @@ func (o *OpenAI) DescribePrompt(ctx context.Context, f bus.Frame, prompt string,
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return Result{}, fmt.Errorf("%s did not finish within %s: %w", o.cfg.URL, o.cfg.Timeout, ctx.Err())
+			return inference.Result{}, fmt.Errorf("%s did not finish within %s: %w", o.cfg.URL, o.cfg.Timeout, ctx.Err())
 		}
-		return Result{}, fmt.Errorf("%s: %w", o.cfg.URL, err)
+		return inference.Result{}, fmt.Errorf("%s: %w", o.cfg.URL, err)
 	}
 	res.Text = strings.TrimSpace(sr.Text)
 	res.Metadata = map[string]any{"finish_reason": sr.FinishReason}
@@ -205,7 +206,7 @@ func (o *OpenAI) DescribePrompt(ctx context.Context, f bus.Frame, prompt string,
 }
 
 // post sends the request, retrying with backoff when the server cannot be reached.
-func (o *OpenAI) post(ctx context.Context, body []byte) (*http.Response, error) {
+func (o *Describer) post(ctx context.Context, body []byte) (*http.Response, error) {
 	backoff := 250 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))

@@ -1,4 +1,4 @@
-package inference
+package mlx
 
 import (
 	"bytes"
@@ -24,8 +24,8 @@ var ErrNeedsAppleSilicon = errors.New("MLX needs a Mac with Apple Silicon")
 // HostPlatform is this machine's GOOS/GOARCH.
 func HostPlatform() string { return runtime.GOOS + "/" + runtime.GOARCH }
 
-// MLXPlatformProblem says why MLX cannot run on platform (GOOS/GOARCH), or "" when it can.
-func MLXPlatformProblem(platform string) string {
+// PlatformProblem says why MLX cannot run on platform (GOOS/GOARCH), or "" when it can.
+func PlatformProblem(platform string) string {
 	if platform == "darwin/arm64" {
 		return ""
 	}
@@ -132,7 +132,7 @@ func ResolveModel(l Layout, model string) (string, error) {
 }
 
 func modelFlag(model string) string {
-	if model == DefaultMLXModel {
+	if model == DefaultModel {
 		return ""
 	}
 	return " --model " + model
@@ -226,9 +226,9 @@ func runHelper(ctx context.Context, python string, args, env []string, stderr io
 type SetupConfig struct {
 	// DataDir is where the environment, the model cache and setup.json go. Default: DataDir().
 	DataDir string
-	// Model is a hub id (org/name) or a local folder. Default: DefaultMLXModel.
+	// Model is a hub id (org/name) or a local folder. Default: DefaultModel.
 	Model string
-	// Revision pins the download. Default: DefaultMLXRevision for the default model, else the
+	// Revision pins the download. Default: DefaultRevision for the default model, else the
 	// hub's main branch.
 	Revision string
 	// UV is the uv executable. Default: FindUV.
@@ -257,16 +257,16 @@ func Setup(ctx context.Context, cfg SetupConfig) error {
 		cfg.Platform = HostPlatform()
 	}
 	if cfg.Model == "" {
-		cfg.Model = DefaultMLXModel
+		cfg.Model = DefaultModel
 	}
-	if cfg.Revision == "" && cfg.Model == DefaultMLXModel {
-		cfg.Revision = DefaultMLXRevision
+	if cfg.Revision == "" && cfg.Model == DefaultModel {
+		cfg.Revision = DefaultRevision
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(cfg.Out, format+"\n", args...) }
-	if MLXPlatformProblem(cfg.Platform) != "" {
+	if PlatformProblem(cfg.Platform) != "" {
 		return fmt.Errorf("%w (M1 or later, macOS 14 or newer) and this machine is %s: nothing was installed. Use --backend heuristic here, or --backend openai with a model server", ErrNeedsAppleSilicon, cfg.Platform)
 	}
 	if cfg.DataDir == "" {
@@ -421,7 +421,7 @@ func modelLicence(model string) string {
 // checkWorker loads the model once with the real worker and reports how long it took.
 func checkWorker(ctx context.Context, cfg SetupConfig, l Layout, say func(string, ...any)) error {
 	say("checking that the model loads (the first load compiles Metal kernels and can take a minute)…")
-	m, err := NewMLX(MLXConfig{Model: cfg.Model, DataDir: l.Root, Env: cfg.Env, MaxFailedStarts: 1, Logger: cfg.Logger})
+	m, err := New(Config{Model: cfg.Model, DataDir: l.Root, Env: cfg.Env, MaxFailedStarts: 1, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package inference
+package openai
 
 import (
 	"context"
@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/inference"
 )
 
 // modelServer is a stand-in OpenAI-compatible server: it checks every request's shape the way
@@ -131,7 +133,7 @@ func testFrame() bus.Frame {
 	return bus.Frame{ID: "f1", Camera: "cam0", JPEG: []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 1, 2, 3}}
 }
 
-func newTestOpenAI(t *testing.T, m *modelServer, cfg OpenAIConfig) *OpenAI {
+func newTestOpenAI(t *testing.T, m *modelServer, cfg Config) *Describer {
 	t.Helper()
 	m.t = t
 	srv := httptest.NewServer(m)
@@ -140,7 +142,7 @@ func newTestOpenAI(t *testing.T, m *modelServer, cfg OpenAIConfig) *OpenAI {
 	if cfg.Model == "" && m.models == nil {
 		cfg.Model = "test-vlm"
 	}
-	o, err := NewOpenAI(context.Background(), cfg)
+	o, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +175,7 @@ func TestOpenAIStreamingDialects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := newTestOpenAI(t, &modelServer{body: c.body, contentType: c.contentType}, OpenAIConfig{})
+			o := newTestOpenAI(t, &modelServer{body: c.body, contentType: c.contentType}, Config{})
 			var partials []string
 			res, err := o.Describe(context.Background(), testFrame(), func(s string) { partials = append(partials, s) })
 			if err != nil {
@@ -211,7 +213,7 @@ func TestOpenAIErrorsSayWhatToDo(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := newTestOpenAI(t, c.server, OpenAIConfig{})
+			o := newTestOpenAI(t, c.server, Config{})
 			_, err := o.Describe(context.Background(), testFrame(), nil)
 			if err == nil {
 				t.Fatal("no error")
@@ -237,7 +239,7 @@ func TestOpenAIRetriesUnreachableServer(t *testing.T) {
 		dials.Add(1)
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}}
-	o, err := NewOpenAI(context.Background(), OpenAIConfig{URL: url, Model: "m", Retries: 2, Client: client})
+	o, err := New(context.Background(), Config{URL: url, Model: "m", Retries: 2, Client: client})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +254,7 @@ func TestOpenAIRetriesUnreachableServer(t *testing.T) {
 
 func TestOpenAIRequestTimeout(t *testing.T) {
 	m := &modelServer{hang: true}
-	o := newTestOpenAI(t, m, OpenAIConfig{Timeout: 100 * time.Millisecond, Retries: -1})
+	o := newTestOpenAI(t, m, Config{Timeout: 100 * time.Millisecond, Retries: -1})
 	_, err := o.Describe(context.Background(), testFrame(), nil)
 	if err == nil || m.requests.Load() != 1 {
 		t.Fatalf("hanging server: err %v after %d requests, want a timeout after 1", err, m.requests.Load())
@@ -260,9 +262,53 @@ func TestOpenAIRequestTimeout(t *testing.T) {
 }
 
 func TestOpenAIPicksAVisionModel(t *testing.T) {
-	o := newTestOpenAI(t, &modelServer{models: []string{"llama3.1:8b", "qwen2.5vl:3b", "llava:7b"}}, OpenAIConfig{})
+	o := newTestOpenAI(t, &modelServer{models: []string{"llama3.1:8b", "qwen2.5vl:3b", "llava:7b"}}, Config{})
 	if got := o.Info().Model; got != "qwen2.5vl:3b" {
 		t.Fatalf("picked %q, want the first vision model qwen2.5vl:3b", got)
+	}
+}
+
+var _ inference.PromptDescriber = (*Describer)(nil)
+
+func TestOpenAISendsTheGivenPrompt(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var raw struct {
+			Messages []struct {
+				Content []contentPart `json:"content"`
+			} `json:"messages"`
+		}
+		if err := json.Unmarshal(body, &raw); err != nil || len(raw.Messages) == 0 {
+			t.Errorf("request %s: %v", body, err)
+		}
+		for _, p := range raw.Messages[len(raw.Messages)-1].Content {
+			if p.Type == "text" {
+				mu.Lock()
+				got = append(got, p.Text)
+				mu.Unlock()
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[{"message":{"role":"assistant","content":"Yes."},"finish_reason":"stop"}]}`)
+	}))
+	defer srv.Close()
+	o, err := New(context.Background(), Config{URL: srv.URL, Model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := testFrame()
+	if _, err := o.DescribePrompt(context.Background(), f, "Is the door open?", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Describe(context.Background(), f, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0] != "Is the door open?" || got[1] != inference.DefaultPrompt {
+		t.Fatalf("prompts sent %q, want the given one, then the configured one", got)
 	}
 }
 
