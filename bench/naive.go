@@ -68,7 +68,7 @@ func runNaive(ctx context.Context, cfg Config, src capture.Source, demo *capture
 	})
 	wg.Go(func() { // closing the source unblocks a Read waiting for a frame
 		<-ctx.Done()
-		src.Close()
+		_ = src.Close()
 	})
 
 	var t Trace

@@ -40,7 +40,7 @@ func newRecorder(c *bus.Conn, counters *bus.Counters) (*recorder, error) {
 
 // Run records events until ctx ends.
 func (r *recorder) Run(ctx context.Context) error {
-	defer r.events.Close()
+	defer func() { _ = r.events.Close() }()
 	for {
 		m, err := r.events.Next(ctx)
 		if err != nil {
@@ -112,9 +112,8 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 	counters := bus.NewCounters()
 	model := newSimModel(cfg.Model)
 	speaker := newSimSpeaker(cfg.WordsPerMinute)
-	var stages []runner.Stage
 	fail := func(err error) (Trace, error) {
-		src.Close()
+		_ = src.Close()
 		return Trace{}, fmt.Errorf("bench pipeline: %w", err)
 	}
 	c, err := connect("bench-recorder")
@@ -125,7 +124,6 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 	if err != nil {
 		return fail(err)
 	}
-	stages = append(stages, rec)
 	if c, err = connect("speech"); err != nil {
 		return fail(err)
 	}

@@ -157,12 +157,6 @@ func (m *simModel) busyAt(t time.Time) bool {
 	return false
 }
 
-func (m *simModel) history() []modelCall {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]modelCall(nil), m.calls...)
-}
-
 // simSpeaker is the bench's stand-in for a voice: it records when audio would start and
 // "speaks" for as long as the words take at WordsPerMinute. It is a simulation and says so.
 type simSpeaker struct {

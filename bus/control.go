@@ -151,7 +151,7 @@ type BusyReply struct {
 func SubscribeRequests[T any](c *Conn, subject string, cfg QueueConfig) (*Queue[Request[T]], error) {
 	cfg.onDrop = func(dropped any) {
 		if r, ok := dropped.(Request[T]); ok {
-			c.Reply(r, BusyReply{Error: fmt.Sprintf("busy: %s has more requests waiting than it keeps; try again", subject)})
+			_ = c.Reply(r, BusyReply{Error: fmt.Sprintf("busy: %s has more requests waiting than it keeps; try again", subject)})
 		}
 	}
 	return subscribe(c, subject, cfg, func(m *nats.Msg) (Request[T], error) {

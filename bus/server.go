@@ -109,7 +109,7 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		if port == 0 {
 			port = l.Addr().(*net.TCPAddr).Port
 		}
-		l.Close()
+		_ = l.Close()
 		opts.Host, opts.Port = host, port
 	}
 	ns, err := server.NewServer(opts)

@@ -51,13 +51,13 @@ func (c *Conn) AddService(cfg ServiceConfig) (*Service, error) {
 	err = svc.AddEndpoint("status", micro.HandlerFunc(func(req micro.Request) {
 		data, err := json.Marshal(cfg.Status())
 		if err != nil {
-			req.Error("500", err.Error(), nil)
+			_ = req.Error("500", err.Error(), nil)
 			return
 		}
-		req.Respond(data)
+		_ = req.Respond(data)
 	}), micro.WithEndpointSubject(cfg.StatusSubject))
 	if err != nil {
-		svc.Stop()
+		_ = svc.Stop()
 		return nil, fmt.Errorf("register service %s status endpoint: %w", cfg.Name, err)
 	}
 	return &Service{svc: svc}, nil

@@ -100,9 +100,9 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 	s.cmd.Stdout, s.cmd.Stderr = w, s.stderr
 	procgroup.Own(s.cmd)
 	err = s.cmd.Start()
-	w.Close() // ffmpeg holds the write end now; the pipe ends when ffmpeg does
+	_ = w.Close() // ffmpeg holds the write end now; the pipe ends when ffmpeg does
 	if err != nil {
-		r.Close()
+		_ = r.Close()
 		return nil, fmt.Errorf("start ffmpeg for %s: %w", desc, err)
 	}
 	s.watchdog = time.AfterFunc(s.stall, func() { s.kill(fmt.Sprintf("no frame for %s", s.stall)) })
@@ -113,7 +113,7 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 	}, func() { s.kill("cancelled") })
 	if err != nil {
 		err = s.failure(err)
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	s.desc = fmt.Sprintf("%s at %dx%d", desc, s.y4m.width, s.y4m.height)
@@ -187,7 +187,7 @@ func (s *ffmpegSource) kill(why string) {
 	if why != "" {
 		s.why.CompareAndSwap(nil, &why)
 	}
-	procgroup.Kill(s.cmd)
+	_ = procgroup.Kill(s.cmd) // a group already gone is not an error; nothing else can fail here
 }
 
 func (s *ffmpegSource) wait() error {
@@ -201,7 +201,7 @@ func (s *ffmpegSource) Close() error {
 	s.closed.Store(true)
 	s.watchdog.Stop()
 	s.kill("closed")
-	s.wait()
+	_ = s.wait() // killed: its exit status says only that
 	return s.pipe.Close()
 }
 

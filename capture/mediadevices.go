@@ -134,7 +134,7 @@ func openDriver(d driver.Driver, desc string, cfg SourceConfig) (*driverSource, 
 	p := bestProperty(d.Properties(), cfg)
 	r, err := d.(driver.VideoRecorder).VideoRecord(p)
 	if err != nil {
-		d.Close()
+		_ = d.Close()
 		return nil, fmt.Errorf("start %s at %dx%d: %w (%s)", desc, p.Width, p.Height, err, cameraHelp)
 	}
 	return &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height),

@@ -139,7 +139,7 @@ func (s *Stage) Run(ctx context.Context) error {
 func (s *Stage) readLoop(ctx context.Context) error {
 	src := s.cfg.Source
 	if ctx.Err() != nil { // stopped before it started
-		src.Close()
+		_ = src.Close()
 		return nil
 	}
 	s.publishSource(bus.SourceEvent{State: bus.SourceUp, Source: src.Describe()})
@@ -210,14 +210,14 @@ func (s *Stage) readSource(ctx context.Context, src Source) error {
 		defer close(closed)
 		select {
 		case <-ctx.Done():
-			src.Close()
+			_ = src.Close()
 		case <-done:
 		}
 	}()
 	defer func() {
 		close(done)
 		<-closed
-		src.Close()
+		_ = src.Close()
 	}()
 	for ctx.Err() == nil {
 		img, release, err := src.Read()

@@ -50,9 +50,9 @@ func newRequests(conn *bus.Conn, counters *bus.Counters) (*requests, error) {
 		err = conn.Flush() // the subscriptions are live once New returns
 	}
 	if err != nil {
-		reqs.Close()
+		_ = reqs.Close()
 		if prompts != nil {
-			prompts.Close()
+			_ = prompts.Close()
 		}
 		return nil, err
 	}
@@ -69,8 +69,8 @@ func (r *requests) start(ctx context.Context, s *Stage) (stop func()) {
 	return func() {
 		cancel()
 		wg.Wait()
-		r.reqs.Close()
-		r.prompts.Close()
+		_ = r.reqs.Close()
+		_ = r.prompts.Close()
 	}
 }
 

@@ -70,7 +70,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	}
 	reqs, err := newRequests(conn, cfg.Counters)
 	if err != nil {
-		frames.Close()
+		_ = frames.Close()
 		return nil, fmt.Errorf("inference: %w", err)
 	}
 	return &Stage{
@@ -88,7 +88,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 // Run describes frames until ctx ends. A describer that is a Runner runs alongside; if it
 // fails, Run stops and returns its error.
 func (s *Stage) Run(ctx context.Context) error {
-	defer s.frames.Close()
+	defer func() { _ = s.frames.Close() }()
 	defer s.requests.start(ctx, s)()
 	if r, ok := s.cfg.Describer.(Runner); ok {
 		ctx, cancel := context.WithCancel(ctx)

@@ -141,7 +141,7 @@ func (m *Metrics) Handler() http.Handler {
 
 // Run turns events into metrics until ctx ends.
 func (m *Metrics) Run(ctx context.Context) error {
-	defer m.events.Close()
+	defer func() { _ = m.events.Close() }()
 	for {
 		msg, err := m.events.Next(ctx)
 		if err != nil {
@@ -345,7 +345,7 @@ func (s *Server) Run(ctx context.Context) error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		srv.Shutdown(sctx) //nolint:errcheck // shutting down; Serve reports what matters
+		_ = srv.Shutdown(sctx) // shutting down; Serve reports what matters
 	})
 	err := srv.Serve(s.ln)
 	cancel()

@@ -146,13 +146,13 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 // close unsubscribes whatever was subscribed.
 func (s *Stage) close() {
 	if s.descriptions != nil {
-		s.descriptions.Close()
+		_ = s.descriptions.Close()
 	}
 	if s.controls != nil {
-		s.controls.Close()
+		_ = s.controls.Close()
 	}
 	if s.speech != nil {
-		s.speech.Close()
+		_ = s.speech.Close()
 	}
 }
 

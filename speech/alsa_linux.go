@@ -23,7 +23,7 @@ import "os"
 // failures still come back as errors. It also keeps JACK from trying to start a server.
 func quietALSA() {
 	if _, ok := os.LookupEnv("JACK_NO_START_SERVER"); !ok {
-		os.Setenv("JACK_NO_START_SERVER", "1")
+		_ = os.Setenv("JACK_NO_START_SERVER", "1")
 	}
 	C.narrator_quiet_probes()
 }

@@ -127,7 +127,7 @@ func openAudio(ctx context.Context, o Options) (*Audio, error) {
 	cctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	if err := a.Check(cctx); err != nil {
-		player.Close()
+		_ = player.Close()
 		return nil, fmt.Errorf("%s failed its start-up check: %w", a.Player.Name(), err)
 	}
 	return a, nil

@@ -55,7 +55,7 @@ func OpenPortAudio(device string, volume float64) (*PortAudio, error) {
 	}
 	dev, err := findOutput(device)
 	if err != nil {
-		portaudio.Terminate()
+		_ = portaudio.Terminate()
 		return nil, err
 	}
 	return &PortAudio{device: dev, volume: float32(volume)}, nil
@@ -191,7 +191,7 @@ func (p *PortAudio) open(rate int) error {
 		return nil
 	}
 	if p.stream != nil {
-		p.stream.Close()
+		_ = p.stream.Close()
 		p.stream = nil
 	}
 	var err error
@@ -282,7 +282,7 @@ func OutputDevices() ([]OutputDevice, error) {
 	if err := initPortAudio(); err != nil {
 		return nil, err
 	}
-	defer portaudio.Terminate()
+	defer func() { _ = portaudio.Terminate() }()
 	devs, err := portaudio.Devices()
 	if err != nil {
 		return nil, fmt.Errorf("portaudio: list devices: %w", err)

@@ -158,20 +158,20 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 
 func (s *Stage) closeQueues() {
 	if s.utterances != nil {
-		s.utterances.Close()
+		_ = s.utterances.Close()
 	}
 	if s.controls != nil {
-		s.controls.Close()
+		_ = s.controls.Close()
 	}
 	for _, q := range s.cues {
-		q.Close()
+		_ = q.Close()
 	}
 }
 
 // Run speaks utterances until ctx ends, then silences what plays, reports what was left unsaid
 // as dropped, and closes the speaker.
 func (s *Stage) Run(ctx context.Context) error {
-	defer s.cfg.Speaker.Close()
+	defer func() { _ = s.cfg.Speaker.Close() }()
 	defer s.closeQueues()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.readControls(ctx) })

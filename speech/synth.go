@@ -116,8 +116,8 @@ func (s *SayFile) Synthesize(ctx context.Context, text string) (PCM, error) {
 		return PCM{}, fmt.Errorf("say: temporary file: %w", err)
 	}
 	name := f.Name()
-	f.Close()
-	defer os.Remove(name)
+	_ = f.Close()
+	defer func() { _ = os.Remove(name) }()
 	args := append([]string{"-o", name, "--file-format=WAVE", "--data-format=LEI16@22050"}, sayVoiceArgs(s.Voice, s.Rate)...)
 	if _, err := run(ctx, text, s.binary(), args...); err != nil {
 		return PCM{}, err

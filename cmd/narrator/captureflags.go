@@ -118,7 +118,7 @@ func (o *captureOptions) stages(e env) ([]stage, error) {
 	var opened []capture.Source
 	fail := func(err error) ([]stage, error) {
 		for _, src := range opened {
-			src.Close()
+			_ = src.Close()
 		}
 		return nil, err
 	}

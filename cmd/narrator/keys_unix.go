@@ -30,7 +30,7 @@ func cbreak(fd int) (restore func(), err error) {
 	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, t); err != nil {
 		return nil, fmt.Errorf("set terminal mode: %w", err)
 	}
-	return func() { term.Restore(fd, old) }, nil
+	return func() { _ = term.Restore(fd, old) }, nil
 }
 
 // readKeys reads the keys pressed so far; it returns 0 keys after 100 ms without any.

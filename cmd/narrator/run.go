@@ -163,7 +163,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 func closeStages(stages []stage) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	runner.All(ctx, stages...)
+	_ = runner.All(ctx, stages...)
 }
 
 // envOr returns the environment variable's value, or def when it is unset.

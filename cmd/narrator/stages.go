@@ -125,7 +125,7 @@ func (o *speakOptions) stages(e env) ([]stage, error) {
 		return speech.New(c, speech.Config{Speaker: speaker, Earcons: o.earcons, Counters: e.counters, Logger: e.log})
 	})
 	if err != nil {
-		speaker.Close()
+		_ = speaker.Close()
 		return nil, err
 	}
 	return []stage{s}, nil

@@ -105,7 +105,7 @@ func startProc(spec procSpec) (*workerProc, error) {
 
 // writeLines writes queued request lines to stdin until the queue closes or a write fails.
 func (p *workerProc) writeLines(stdin io.WriteCloser) {
-	defer stdin.Close()
+	defer func() { _ = stdin.Close() }()
 	for line := range p.lines {
 		if _, err := stdin.Write(line); err != nil {
 			for range p.lines { // the process is gone; drain until stop closes the queue

@@ -170,7 +170,7 @@ func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt stri
 	if err != nil {
 		return inference.Result{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		return inference.Result{}, explainHTTPError(o.cfg.URL, o.cfg.Model, resp.StatusCode, msg)

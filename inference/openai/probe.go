@@ -71,7 +71,7 @@ func listModels(ctx context.Context, client *http.Client, url, apiKey string) ([
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s/v1/models: status %d", baseURL(url), resp.StatusCode)
 	}
