@@ -17,7 +17,7 @@ import (
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("doctor", "Checks what narrator needs and prints one line per check with its fix.", stderr)
 	model := fs.String("model", mlx.DefaultModel, "the mlx model to check for")
-	workerPython := fs.String("worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "the mlx worker's Python (default: the environment `narrator setup` made; env NARRATOR_WORKER_PYTHON)")
+	workerPython := fs.String("worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "the mlx worker's Python (`PATH`; default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
 	var o busOptions
 	o.register(fs, true)
 	if err := fs.Parse(args); err != nil {

@@ -42,9 +42,9 @@ type inferOptions struct {
 }
 
 func (o *inferOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.backend, "backend", inference.DefaultBackend, "what describes frames: auto, mlx, openai, heuristic (auto: mlx on an Apple Silicon Mac after `narrator setup`, else a local model server if one answers, else the heuristic)")
+	fs.StringVar(&o.backend, "backend", inference.DefaultBackend, "what describes frames (`BACKEND`): auto, mlx, openai, heuristic (auto: mlx on an Apple Silicon Mac after 'narrator setup', else a local model server if one answers, else the heuristic)")
 	fs.StringVar(&o.model, "model", "", "model id (default: for mlx, "+mlx.DefaultModel+" or a local folder; for openai, the first vision model the server lists)")
-	fs.StringVar(&o.workerPython, "worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "Python interpreter for the mlx worker, with mlx-vlm installed (default: the environment `narrator setup` made; env NARRATOR_WORKER_PYTHON)")
+	fs.StringVar(&o.workerPython, "worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "Python interpreter (`PATH`) for the mlx worker, with mlx-vlm installed (default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
 	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
 	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
 	fs.BoolVar(&o.preempt, "preempt", true, "when the scene changes while the model still describes the old one, cancel that and describe the new scene at once (answers to questions are never cancelled)")
@@ -101,7 +101,7 @@ func (o *speakOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.speech, "speech", "auto", "how utterances are said: auto (PortAudio with the best voice, else say, else text), portaudio, say (macOS), text (print them), none")
 	fs.StringVar(&o.voice, "voice", "", "voice: an espeak-ng voice (en-us), a macOS voice (Samantha) or a Piper model file (.onnx selects Piper); empty: the synthesizer's default")
 	fs.IntVar(&o.rate, "rate", speech.DefaultRate, "speaking rate in words per minute")
-	fs.StringVar(&o.device, "audio-device", "", "output device: a PortAudio device name or part of one (see `narrator devices`), or say's -a device; empty: the system output")
+	fs.StringVar(&o.device, "audio-device", "", "output device (`DEVICE`): a PortAudio device name or part of one (see 'narrator devices'), or say's -a device; empty: the system output")
 	fs.Float64Var(&o.volume, "volume", 1, "output volume for PortAudio, above 0 up to 1 (up to 2 amplifies)")
 	fs.BoolVar(&o.earcons, "earcons", true, "play short tones for new scene, thinking, camera lost, model down and paused (PortAudio only)")
 }
