@@ -124,6 +124,11 @@ type Description struct {
 	// (e.g. preempted by a scene change); Error is then set too, and Text is what was generated
 	// until then.
 	Cancelled string `json:"cancelled,omitempty"`
+	// FrameReason and FrameDistance are the frame's Reason and Distance: why capture sent it
+	// (FrameFirst, FrameChanged or FrameHeartbeat) and how far its hash moved. The narrator
+	// says a description of a real change even when it repeats a scene described long ago.
+	FrameReason   string `json:"frame_reason,omitempty"`
+	FrameDistance int    `json:"frame_distance,omitempty"`
 }
 
 // Actions a Decision takes.

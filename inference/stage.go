@@ -177,7 +177,8 @@ func (s *Stage) describeWatching(ctx context.Context, f bus.Frame, preemptible b
 func (s *Stage) describe(ctx context.Context, f bus.Frame, req bus.DescribeRequest) (cancelled bool) {
 	info := s.cfg.Describer.Info()
 	d := bus.Description{
-		ID: bus.NewID(), Camera: f.Camera, FrameID: f.ID, Backend: info.Backend, Model: info.Model,
+		ID: bus.NewID(), Camera: f.Camera, FrameID: f.ID, FrameReason: f.Reason, FrameDistance: f.Distance,
+		Backend: info.Backend, Model: info.Model,
 		IsModel: info.IsModel, CapturedAt: f.CapturedAt, InferenceStartedAt: time.Now().UTC(),
 		RequestID: req.ID,
 	}

@@ -64,6 +64,10 @@ type PolicyConfig struct {
 	// HistoryWindow is how long spoken descriptions other than the last count as history.
 	// Default: 30s.
 	HistoryWindow time.Duration
+	// ReturnAfter is how long ago a line said before the last one must have been said for a
+	// real scene change that repeats it to be said again, shortened ("Back to: …"); sooner, it
+	// is an A-B-A flicker and suppressed as a duplicate. Default: DefaultReturnAfter.
+	ReturnAfter time.Duration
 	// Refresh is, in ModeNarrate, the silence after which an unchanged scene is said again.
 	// Default: 30s.
 	Refresh time.Duration
@@ -83,6 +87,7 @@ type Verdict struct {
 	Action      string  // bus.ActionSpeak or bus.ActionSuppress
 	Reason      string  // why it was suppressed
 	DuplicateOf string  // the description id it repeats, for bus.ReasonDuplicate
+	ReturnTo    string  // the description id of the scene it comes back to, when said as "Back to: …"
 	Similarity  float64 // its similarity to the closest spoken description
 	Text        string  // the cleaned description, as far as the verbosity allows
 	// Say is what to say now: the text, or for a streamed description the rest after what
@@ -95,14 +100,6 @@ type Say struct {
 	Text     string
 	Priority string // bus.PriorityNormal or bus.PriorityUrgent
 	NotAfter time.Time
-}
-
-// spoken is one description that was said.
-type spoken struct {
-	descriptionID string
-	text          string
-	words         map[string]bool
-	at            time.Time
 }
 
 // stream is the policy's memory of a description that is still being generated.
@@ -152,6 +149,9 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	}
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = 30 * time.Second
+	}
+	if cfg.ReturnAfter <= 0 {
+		cfg.ReturnAfter = DefaultReturnAfter
 	}
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 8 * time.Second
@@ -239,42 +239,6 @@ func (p *Policy) priority(words map[string]bool, requested bool) string {
 	return bus.PriorityNormal
 }
 
-// duplicate finds the spoken description that text repeats: the last one said, with similarity
-// at or above the threshold, or one said before it within HistoryWindow, with similarity at or
-// above the threshold's midpoint to 1; either with the same salient things.
-// It returns the closest spoken description's id and similarity either way.
-func (p *Policy) duplicate(words map[string]bool, now time.Time) (id string, sim float64, dup bool) {
-	n := len(p.history)
-	for i := n - 1; i >= 0 && i >= n-p.cfg.History; i-- {
-		h := p.history[i]
-		if i < n-1 && now.Sub(h.at) > p.cfg.HistoryWindow {
-			break
-		}
-		s := similarity(words, h.words)
-		if s > sim || id == "" {
-			id, sim = h.descriptionID, s
-		}
-		threshold := p.cfg.Similarity
-		if i < n-1 {
-			// Older than the last thing said: only a near repeat is a flip-flop; a scene that
-			// came back after another was said, with anything new to say about it, is news.
-			threshold = (1 + threshold) / 2
-		}
-		if s >= threshold && sameSalient(words, h.words, p.salient) {
-			return h.descriptionID, s, true
-		}
-	}
-	return id, sim, false
-}
-
-// remember records text as said for a description.
-func (p *Policy) remember(descriptionID, text string, now time.Time) {
-	p.history = append(p.history, spoken{descriptionID: descriptionID, text: text, words: contentWords(text), at: now})
-	if len(p.history) > p.cfg.History {
-		p.history = append(p.history[:0], p.history[len(p.history)-p.cfg.History:]...)
-	}
-}
-
 // Partial handles a partial description (the text generated so far). As soon as it holds a
 // complete sentence worth saying, Partial returns that sentence to say while the model goes on;
 // Final then says only the rest. It returns nil when there is nothing to say yet.
@@ -305,16 +269,16 @@ func (p *Policy) Partial(d bus.Description, requested bool, now time.Time) *Say 
 	}
 	said := limit([]string{first}, p.cfg.Verbosity)
 	text := strings.Join(said, " ")
-	words := contentWords(text)
+	g := gistOf(text)
 	if !requested {
-		if _, _, dup := p.duplicate(words, now); dup && !p.refreshDue(now) {
-			st.held = true
+		if r := p.repeats(g, realChange(d), now); r.back || (r.dup && !p.refreshDue(now)) {
+			st.held = true // a repeat, or a return said shortened: decided on the final text
 			return nil
 		}
 	}
 	st.spoke, st.sentences = true, used
-	p.remember(d.ID, text, now)
-	return &Say{Text: text, Priority: p.priority(words, requested), NotAfter: deadline}
+	p.remember(d.ID, text, g, now)
+	return &Say{Text: text, Priority: p.priority(g.words, requested), NotAfter: deadline}
 }
 
 // refreshDue reports whether, in ModeNarrate, the scene should be said again even unchanged.
@@ -381,7 +345,7 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 		p.rewrite(d.ID, v.Text)
 		if len(full) > 1 {
 			restText := strings.Join(full[1:], " ")
-			v.Say = &Say{Text: restText, Priority: p.priority(contentWords(restText), requested), NotAfter: p.notAfter(d, requested, now)}
+			v.Say = &Say{Text: restText, Priority: p.priority(gistOf(restText).words, requested), NotAfter: p.notAfter(d, requested, now)}
 		}
 		return v
 	}
@@ -394,16 +358,20 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 	if !requested && now.After(deadline) {
 		return Verdict{Action: bus.ActionSuppress, Reason: ReasonStale, Text: text}
 	}
-	words := contentWords(text)
-	id, sim, dup := p.duplicate(words, now)
-	v.Similarity = sim
-	if dup && !requested && !p.refreshDue(now) {
-		v.Action, v.Reason, v.DuplicateOf = bus.ActionSuppress, bus.ReasonDuplicate, id
+	g := gistOf(text)
+	r := p.repeats(g, realChange(d), now)
+	v.Similarity = r.sim
+	if r.dup && !requested && !p.refreshDue(now) {
+		v.Action, v.Reason, v.DuplicateOf = bus.ActionSuppress, bus.ReasonDuplicate, r.of
 		return v
 	}
-	p.remember(d.ID, text, now)
+	if r.back && !requested {
+		text, v.ReturnTo = backTo(sentences), r.of
+		v.Text = text
+	}
+	p.remember(d.ID, text, g, now)
 	v.Action = bus.ActionSpeak
-	v.Say = &Say{Text: text, Priority: p.priority(words, requested), NotAfter: deadline}
+	v.Say = &Say{Text: text, Priority: p.priority(g.words, requested), NotAfter: deadline}
 	return v
 }
 
@@ -433,7 +401,7 @@ func (p *Policy) historyText(id string) string {
 func (p *Policy) rewrite(id, text string) {
 	for i := range p.history {
 		if p.history[i].descriptionID == id {
-			p.history[i].text, p.history[i].words = text, contentWords(text)
+			p.history[i].text, p.history[i].gist = text, gistOf(text)
 		}
 	}
 }

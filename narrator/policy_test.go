@@ -26,6 +26,8 @@ type step struct {
 	say       string // what must be said; "" means nothing
 	urgent    bool
 	id        string // description id; default: one per step
+	change    bool   // its frame was sent as a scene change (else its reason is unknown)
+	heartbeat bool   // its frame was a heartbeat of an unchanged scene
 }
 
 type policyCase struct {
@@ -76,6 +78,47 @@ var policyCases = []policyCase{
 		{at: 5 * time.Second, text: "The lights went off. Very dark.", want: "speak", say: "The lights went off. Very dark."},
 		{at: 10 * time.Second, text: "The whole view changed. Bright, mostly beige, red on the left.", want: "speak",
 			say: "The whole view changed. Bright, mostly beige, red on the left."},
+	}},
+	{name: "a scene that returns after another was said is said, shortened", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{change: true, text: "A bright room with a desk and a lamp.", want: "speak", say: "A bright room with a desk and a lamp."},
+		{at: 2 * time.Second, change: true, text: "It is dark.", want: "speak", say: "It is dark."},
+		{at: 3 * time.Second, heartbeat: true, text: "The room is dark.", want: "duplicate"},
+		{at: 20 * time.Second, change: true, text: "A brightly lit room with a lamp and a desk. A chair stands by the wall.", want: "speak",
+			say: "Back to: a brightly lit room with a lamp and a desk."},
+		{at: 21 * time.Second, change: true, text: "A bright room with a desk and a lamp.", want: "duplicate"},
+	}},
+	{name: "a new moving scene that matches a line said 8 s ago is said", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{change: true, text: "A dog runs across the lawn.", want: "speak", say: "A dog runs across the lawn."},
+		{at: 2 * time.Second, change: true, text: "An empty lawn with a fence.", want: "speak", say: "An empty lawn with a fence."},
+		{at: 10 * time.Second, change: true, text: "A puppy is racing across the grass.", want: "speak", say: "Back to: a puppy is racing across the grass."},
+		{at: 10500 * time.Millisecond, change: true, text: "A dog running on the lawn.", want: "duplicate"},
+		{at: 11 * time.Second, change: true, text: "A dog is running across the grass.", want: "duplicate"},
+	}},
+	{name: "A-B-A flicker is held back", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{change: true, text: "A man at a desk.", want: "speak", say: "A man at a desk."},
+		{at: time.Second, change: true, text: "A cat on a sofa.", want: "speak", say: "A cat on a sofa."},
+		{at: 2 * time.Second, change: true, text: "A person at the desk.", want: "duplicate"},
+		{at: 3 * time.Second, change: true, text: "A cat on a sofa.", want: "duplicate"},
+	}},
+	{name: "a heartbeat that repeats an older line keeps the near-repeat rule", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{change: true, text: "A man at a desk.", want: "speak", say: "A man at a desk."},
+		{at: time.Second, change: true, text: "A cat on a sofa.", want: "speak", say: "A cat on a sofa."},
+		{at: 12 * time.Second, heartbeat: true, text: "A man at a desk.", want: "duplicate"},
+	}},
+	{name: "a paraphrase in other words is caught", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{change: true, text: "A small dog running across a lawn.", want: "speak", say: "A small dog running across a lawn."},
+		{at: time.Second, change: true, text: "A brown dog is running on the grass.", want: "duplicate"},
+		{at: 2 * time.Second, change: true, text: "A small white dog is running on the grass.", want: "duplicate"},
+		{at: 3 * time.Second, change: true, text: "Two white dogs are running on the grass.", want: "speak", say: "Two white dogs are running on the grass."},
+		{at: 4 * time.Second, change: true, text: "Two black dogs are running on the grass.", want: "speak", say: "Two black dogs are running on the grass."},
+		{at: 5 * time.Second, change: true, text: "Three black dogs are running on the grass.", want: "speak", say: "Three black dogs are running on the grass."},
+		{at: 6 * time.Second, change: true, text: "Three black dogs are sleeping on the grass.", want: "speak", say: "Three black dogs are sleeping on the grass."},
+	}},
+	{name: "streaming holds a return and says it shortened", cfg: PolicyConfig{Mode: ModeChanges}, steps: []step{
+		{change: true, text: "A red box on the left.", want: "speak", say: "A red box on the left."},
+		{at: time.Second, change: true, text: "It is dark.", want: "speak", say: "It is dark."},
+		{at: 9 * time.Second, change: true, id: "r", text: "A red box on the left. A", partial: true},
+		{at: 9 * time.Second, change: true, id: "r", text: "A red box on the left. A blue wall.", want: "speak", say: "Back to: a red box on the left."},
 	}},
 	{name: "narrate says an unchanged scene again after the refresh", cfg: PolicyConfig{Refresh: 20 * time.Second}, steps: []step{
 		{text: "A man at a desk.", want: "speak", say: "A man at a desk."},
@@ -199,6 +242,12 @@ func runPolicyCase(t *testing.T, c policyCase) {
 		d := bus.Description{ID: id, Camera: "cam0", Text: s.text, Partial: s.partial, CapturedAt: now.Add(-s.age)}
 		if s.failed {
 			d.Error = "backend failed"
+		}
+		switch {
+		case s.change:
+			d.FrameReason = bus.FrameChanged
+		case s.heartbeat:
+			d.FrameReason = bus.FrameHeartbeat
 		}
 		if s.cancelled {
 			d.Error, d.Cancelled = "cancelled: scene changed", "scene changed"

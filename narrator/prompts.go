@@ -17,6 +17,11 @@ var Presets = map[string]string{
 		"they are doing. If there is nobody, say \"Nobody.\"",
 	"hazards": "Name any hazard in view in one short sentence: fire, smoke, water on the floor, obstacles, sharp " +
 		"objects, a person who has fallen. If there is none, say \"No hazards.\"",
+	"documentary": "You are the narrator of a nature documentary, and the camera is watching a creature in its " +
+		"habitat: whoever or whatever is in view. In one or two short sentences, in a hushed, admiring, " +
+		"slightly amused voice, say what the creature is doing and what surrounds it. Say only what is " +
+		"actually visible, never invent, and start with the content, not with \"The image shows\" or " +
+		"\"In this scene\".",
 	"director": "Reply with exactly these five lines and nothing else:\n" +
 		"colour: the dominant colours\nmood: one or two words\nenergy: low, medium or high\n" +
 		"objects: the main objects, separated by commas\npeople: how many, and what they do",

@@ -23,7 +23,11 @@ sit sits sat sitting seated stand stands stood standing lie lies lying located p
 placed position kind sort type side part area space something someone's front lit wear wears
 wearing worn use uses used using work works worked working`)
 
-// synonyms maps words to one canonical word, so that paraphrases name the same things alike.
+// synonyms maps words to one canonical word, so that paraphrases name the same things alike:
+// synonyms ("couch", "sofa"), and kinds that small models name either way ("puppy", "poodle" →
+// dog; "lawn" → grass; "racing", "sprinting" → run). The table is small and curated: every
+// entry is a word models use for the same thing in one scene; it is not a thesaurus (a table is
+// not a desk, walking is not running).
 var synonyms = map[string]string{}
 
 func init() {
@@ -35,20 +39,67 @@ func init() {
 		"phone":    "phone phones smartphone smartphones cellphone mobile",
 		"cup":      "cup cups mug mugs",
 		"room":     "room rooms office offices interior indoors",
-		"dog":      "dog dogs puppy puppies",
-		"cat":      "cat cats kitten kittens",
-		"car":      "car cars vehicle vehicles automobile",
+		"dog":      "dog dogs puppy puppies pup pups hound poodle terrier labrador retriever spaniel",
+		"cat":      "cat cats kitten kittens kitty",
+		"bird":     "bird birds pigeon pigeons sparrow sparrows crow crows seagull seagulls",
+		"car":      "car cars vehicle vehicles automobile sedan suv taxi",
+		"bicycle":  "bicycle bicycles bike bikes",
+		"grass":    "grass lawn lawns turf meadow",
+		"road":     "road roads street streets",
+		"bag":      "bag bags backpack backpacks handbag rucksack",
+		"shirt":    "shirt shirts tshirt blouse",
+		"hat":      "hat hats cap caps",
+		"run":      "run runs running ran race races racing raced sprint sprints sprinting dash dashes dashing jog jogs jogging rush rushes rushing",
+		"walk":     "walk walks walking walked stroll strolls strolling stride strides striding wander wanders wandering",
+		"talk":     "talk talks talking talked speak speaks speaking chat chats chatting",
+		"small":    "small little tiny",
+		"large":    "large big huge",
 		"bright":   "bright brightly illuminated",
 		"dark":     "dark dim dimly darkness",
 		"empty":    "empty vacant unoccupied nobody",
 		"fire":     "fire fires flame flames burning blaze",
 		"holding":  "hold holds holding held carry carries carrying",
+		"grey":     "grey gray",
 	} {
 		for _, w := range strings.Fields(words) {
-			synonyms[stem(w)] = canon
+			synonyms[stem(lemma(w))] = canon
 		}
 	}
 }
+
+// irregular maps irregular inflections to their lemma; regular ones are stemmed.
+var irregular = map[string]string{
+	"ran": "run", "sat": "sit", "stood": "stand", "lay": "lie", "lain": "lie", "went": "go",
+	"gone": "go", "held": "hold", "ate": "eat", "eaten": "eat", "drove": "drive", "driven": "drive",
+	"rode": "ride", "ridden": "ride", "flew": "fly", "flown": "fly", "threw": "throw",
+	"thrown": "throw", "fell": "fall", "fallen": "fall", "wore": "wear", "worn": "wear",
+	"mice": "mouse", "feet": "foot", "teeth": "tooth", "geese": "goose", "leaves": "leaf",
+	"knives": "knife", "shelves": "shelf", "wolves": "wolf", "came": "come", "swam": "swim",
+	"slept": "sleep", "asleep": "sleep", "lying": "lie", "seated": "sit", "sang": "sing", "began": "begin", "caught": "catch", "brought": "bring",
+	"took": "take", "taken": "take", "gave": "give", "given": "give",
+}
+
+// lemma is w's dictionary form when it is an irregular inflection, else w.
+func lemma(w string) string {
+	if l, ok := irregular[w]; ok {
+		return l
+	}
+	return w
+}
+
+// numberWords are the canonical number words; digits are read as them. A count that differs
+// ("two dogs", "three dogs") is news even when everything else is the same.
+var numberWords = map[string]string{
+	"2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven", "8": "eight",
+	"9": "nine", "10": "ten", "11": "eleven", "12": "twelve", "20": "twenty",
+	"two": "two", "three": "three", "four": "four", "five": "five", "six": "six", "seven": "seven",
+	"eight": "eight", "nine": "nine", "ten": "ten", "eleven": "eleven", "twelve": "twelve",
+	"twenty": "twenty", "dozen": "twelve", "pair": "two", "couple": "two",
+}
+
+// colourWords are the colour names; a colour that changed ("a red car", "a blue car") is news.
+var colourWords = contentWordsOf(`red orange yellow green blue purple violet pink brown black white grey
+beige tan teal cyan turquoise magenta maroon navy gold golden silver`)
 
 // salientWords name things whose appearing or disappearing is always news, whatever the rest of
 // the description says.
@@ -75,7 +126,11 @@ func stem(w string) string {
 		w = w[:len(w)-1]
 	}
 	for _, suf := range []string{"ing", "ed", "ly"} {
-		if len(w) > len(suf)+3 && strings.HasSuffix(w, suf) {
+		least := len(suf) + 3
+		if suf == "ing" {
+			least = 5 // "waving" → "wav", as "waves" → "wave" → "wav"; "lying", "thing" stay
+		}
+		if len(w) > least && strings.HasSuffix(w, suf) {
 			w = w[:len(w)-len(suf)]
 			// "sitting" → "sitt" → "sit"
 			if n := len(w); n > 3 && w[n-1] == w[n-2] && !strings.ContainsRune("aeiouls", rune(w[n-1])) {
@@ -90,27 +145,68 @@ func stem(w string) string {
 	return w
 }
 
-// contentWords reduces text to the set of canonical content words it mentions.
-func contentWords(text string) map[string]bool {
+// gist is what a description says, reduced for comparing with another: its content words and
+// the actions it names.
+type gist struct {
+	words map[string]bool // canonical content words
+	acts  map[string]bool // canonical action verbs, posture verbs ("sits") included
+}
+
+// gistOf reduces text to its gist: stop words dropped, irregular forms lemmatised, the rest
+// stemmed, synonyms and kinds mapped to one word, digits read as number words.
+func gistOf(text string) gist {
 	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '\''
 	})
-	set := make(map[string]bool, len(words))
+	g := gist{words: make(map[string]bool, len(words))}
 	for _, w := range words {
 		w = strings.TrimSuffix(strings.Trim(w, "'"), "'s")
-		if w == "" || stopWords[w] {
+		if w == "" {
 			continue
 		}
-		s := stem(w)
+		if n, ok := numberWords[w]; ok {
+			g.words[n] = true
+			continue
+		}
+		s := stem(lemma(w))
 		if c, ok := synonyms[s]; ok {
 			s = c
 		}
-		if stopWords[s] {
+		if actionWords[s] {
+			if g.acts == nil {
+				g.acts = map[string]bool{}
+			}
+			g.acts[s] = true
+		}
+		if stopWords[w] || stopWords[s] {
 			continue
 		}
-		set[s] = true
+		g.words[s] = true
 	}
-	return set
+	return g
+}
+
+// contentWords is the canonical content words of text.
+func contentWords(text string) map[string]bool { return gistOf(text).words }
+
+// actionWords are the verbs whose change is news ("a dog is sitting by the door", "a dog is
+// barking at the door"), in canonical form.
+var actionWords = contentWordsOf(`sit stand lie sleep run walk jump fall climb crawl dance cry
+laugh smile wave bark eat drink cook wash clean open close type read write draw paint play chase
+feed shake throw catch kick push pull ride drive park enter leave fight hug kiss talk sing swim
+fly rise burn pour cut`)
+
+// contentWordsOf canonicalises a list of words without dropping stop words.
+func contentWordsOf(list string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(list) {
+		s := stem(lemma(w))
+		if c, ok := synonyms[s]; ok {
+			s = c
+		}
+		m[s] = true
+	}
+	return m
 }
 
 // similarity is the Jaccard index of two sets of content words: 1 for the same words, 0 for
@@ -136,4 +232,64 @@ func sameSalient(a, b map[string]bool, salient map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// sameNews reports whether a and b, similar enough to be paraphrases, carry the same news:
+//   - the same salient things (people, animals, fire…);
+//   - the same count: "two dogs" and "three dogs" differ, and so do "a dog" and "two dogs" (a
+//     count on one side only);
+//   - the same lighting, when both say: "dark" and "bright" differ;
+//   - no colour and no action that changed, when both name some: they differ when neither's
+//     include the other's ("a red car", "a blue car"; "a dog sits by the door", "a dog barks at
+//     the door"), not when one adds to the other ("a red car", "a red and white car"; "a man
+//     sits at a desk", "a man sits at a desk, typing").
+func sameNews(a, b gist, salient map[string]bool) bool {
+	return sameSalient(a.words, b.words, salient) && !differ(a.words, b.words, isNumber, oneSided) &&
+		!differ(a.words, b.words, lightWords, bothSides) && !differ(a.words, b.words, colourWords, neitherIncludes) &&
+		!differ(a.acts, b.acts, actionWords, neitherIncludes)
+}
+
+// lightWords say how lit the scene is; "dark" and "bright" are opposite news.
+var lightWords = setOf("dark bright")
+
+var isNumber = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range numberWords {
+		m[n] = true
+	}
+	return m
+}()
+
+// How differ compares the words of a class.
+const (
+	oneSided        = iota // the sets differ, even when one is empty
+	bothSides              // both hold some, and the sets differ
+	neitherIncludes        // both hold some, and neither set includes the other
+)
+
+// differ reports whether the words of class in a and b differ, by rule.
+func differ(a, b, class map[string]bool, rule int) bool {
+	var inA, inB, common int
+	for w := range a {
+		if class[w] {
+			inA++
+			if b[w] {
+				common++
+			}
+		}
+	}
+	for w := range b {
+		if class[w] {
+			inB++
+		}
+	}
+	switch {
+	case rule == oneSided:
+		return common < inA || common < inB
+	case inA == 0 || inB == 0:
+		return false
+	case rule == neitherIncludes:
+		return common < inA && common < inB
+	}
+	return common < inA || common < inB
 }
