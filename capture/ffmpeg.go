@@ -39,9 +39,10 @@ func lookFFmpeg(bin string) (string, error) {
 }
 
 // ffmpegOutputArgs asks ffmpeg for video only, at most fps frames a second, scaled down (never
-// up) to fit width×height, as 8-bit 4:2:0 YUV4MPEG2 on stdout.
+// up) to fit width×height, as 8-bit 4:2:0 YUV4MPEG2 on stdout, in full-range BT.601 YCbCr,
+// the colours JPEG has (so black stays black and white white; see colour.go).
 func ffmpegOutputArgs(cfg SourceConfig) []string {
-	vf := fmt.Sprintf("fps=%g,scale=w='min(%d,iw)':h='min(%d,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2",
+	vf := fmt.Sprintf("fps=%g,scale=w='min(%d,iw)':h='min(%d,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full:out_color_matrix=bt601",
 		cfg.FPS, cfg.Width, cfg.Height)
 	return []string{"-an", "-sn", "-dn", "-vf", vf, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "pipe:1"}
 }
@@ -207,6 +208,9 @@ func (s *ffmpegSource) Close() error {
 
 // Describe names the input and the frame size.
 func (s *ffmpegSource) Describe() string { return s.desc }
+
+// LimitedRange reports whether ffmpeg said its output is limited range after all.
+func (s *ffmpegSource) LimitedRange() bool { return s.y4m.limited }
 
 // tailWriter keeps the last max bytes written to it: ffmpeg's last words, for errors.
 type tailWriter struct {

@@ -126,10 +126,12 @@ var y4mCases = []string{
 	"RIFF....AVI LIST",                 // not y4m
 	"",                                 // nothing
 	"YUV4MPEG2 W2 H2 F0:0 C422\nFRAME Ixx\nYYYYUUVV", // odd parameters
+	"YUV4MPEG2 W2 H2 C420jpeg XCOLORRANGE=LIMITED\nFRAME\nYYYYUV",
+	"YUV4MPEG2 W2 H2 C420jpeg XCOLORRANGE=FULL XYSCSS=420JPEG X\nFRAME\nYYYYUV",
 }
 
 func TestY4MCases(t *testing.T) {
-	want := []int{1, 2, 1, 1, 0, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, 1} // frames, -1: bad header
+	want := []int{1, 2, 1, 1, 0, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, 1} // frames, -1: bad header
 	for i, c := range y4mCases {
 		frames, err := readAllY4M([]byte(c))
 		if want[i] < 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pion/mediadevices/pkg/driver"
 	_ "github.com/pion/mediadevices/pkg/driver/videotest" // the test-pattern "camera"
+	"github.com/pion/mediadevices/pkg/frame"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 )
@@ -109,6 +110,7 @@ type driverSource struct {
 	pending      bool            // a read is in flight (touched only by the goroutine calling Read)
 	stall        *time.Timer     // fires when the read in flight takes longer than stallTimeout
 	stallTimeout time.Duration
+	limited      bool          // the frames are limited-range YCbCr
 	done         chan struct{} // closed by Close
 	once         sync.Once
 	err          error
@@ -138,7 +140,8 @@ func openDriver(d driver.Driver, desc string, cfg SourceConfig) (*driverSource, 
 		return nil, fmt.Errorf("start %s at %dx%d: %w (%s)", desc, p.Width, p.Height, err, cameraHelp)
 	}
 	return &driverSource{d: d, r: r, desc: fmt.Sprintf("%s at %dx%d", desc, p.Width, p.Height),
-		results: make(chan driverRead, 1), done: make(chan struct{}), stallTimeout: cfg.StallTimeout}, nil
+		results: make(chan driverRead, 1), done: make(chan struct{}), stallTimeout: cfg.StallTimeout,
+		limited: p.FrameFormat != frame.FormatMJPEG && p.FrameFormat != frame.FormatRGBA}, nil
 }
 
 // bestProperty picks the advertised mode closest to the requested size, preferring the
@@ -230,3 +233,8 @@ func (s *driverSource) Close() error {
 }
 
 func (s *driverSource) Describe() string { return s.desc }
+
+// LimitedRange reports whether the driver delivers raw YCbCr (YUYV, NV12, I420…), which
+// cameras send in limited range (the V4L2 default for Y'CbCr, CoreVideo's "video range"),
+// rather than MJPEG, which is full range.
+func (s *driverSource) LimitedRange() bool { return s.limited }

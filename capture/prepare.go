@@ -36,6 +36,12 @@ type preparer struct {
 }
 
 func (p *preparer) prepare(img image.Image, maxEdge, quality, maxBytes int) (Prepared, error) {
+	return p.prepareOwned(img, false, maxEdge, quality, maxBytes)
+}
+
+// prepareOwned is prepare for an image the caller owns and no longer needs: when limited, its
+// limited-range YCbCr is expanded to full range, in the scaled copy or else in img itself.
+func (p *preparer) prepareOwned(img image.Image, limited bool, maxEdge, quality, maxBytes int) (Prepared, error) {
 	if err := CheckImage(img); err != nil {
 		return Prepared{}, err
 	}
@@ -54,6 +60,9 @@ func (p *preparer) prepare(img image.Image, maxEdge, quality, maxBytes int) (Pre
 			draw.ApproxBiLinear.Scale(p.scaled, p.scaled.Rect, img, r, draw.Src, nil)
 			img = p.scaled
 		}
+	}
+	if limited {
+		expandRange(img)
 	}
 	for q := quality; ; q = max(5, q-15) {
 		var err error

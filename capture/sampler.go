@@ -15,6 +15,7 @@ type sample struct {
 	at       time.Time // when the source delivered it
 	reason   string
 	distance int
+	limited  bool // limited-range YCbCr, to expand before encoding
 }
 
 // sampler sits between the goroutine that reads a source and the one that encodes and
@@ -32,6 +33,7 @@ type sampler struct {
 	unchanged, superseded, stale *bus.Counter
 
 	mu       sync.Mutex
+	limited  bool // the source's frames are limited range (see colour.go)
 	gate     Gate
 	waiting  *sample
 	spare    []*sample // recycled samples, with image buffers to copy into
@@ -82,7 +84,7 @@ func (s *sampler) offer(img image.Image, at time.Time) {
 	default:
 		smp.sig, smp.reason, smp.distance = sig, reason, distance
 	}
-	smp.at = at
+	smp.at, smp.limited = at, s.limited
 	if w != nil {
 		s.superseded.Add(1)
 		s.spare = append(s.spare, w)
@@ -90,6 +92,13 @@ func (s *sampler) offer(img image.Image, at time.Time) {
 	s.waiting = smp
 	s.mu.Unlock()
 	s.signal()
+}
+
+// setLimited says whether the frames offered from now on are limited-range YCbCr.
+func (s *sampler) setLimited(limited bool) {
+	s.mu.Lock()
+	s.limited = limited
+	s.mu.Unlock()
 }
 
 func (s *sampler) takeSpare() *sample {

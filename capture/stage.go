@@ -219,6 +219,7 @@ func (s *Stage) readSource(ctx context.Context, src Source) error {
 		<-closed
 		_ = src.Close()
 	}()
+	s.sampler.setLimited(limitedRange(src))
 	for ctx.Err() == nil {
 		img, release, err := src.Read()
 		if err != nil {
@@ -281,7 +282,7 @@ func (s *Stage) sendLoop(ctx context.Context) {
 
 // publish prepares and publishes one sample.
 func (s *Stage) publish(smp *sample) error {
-	p, err := s.preparer.prepare(smp.img, s.cfg.MaxEdge, s.cfg.JPEGQuality, bus.MaxPayload-4096)
+	p, err := s.preparer.prepareOwned(smp.img, smp.limited, s.cfg.MaxEdge, s.cfg.JPEGQuality, bus.MaxPayload-4096)
 	if err != nil {
 		return err
 	}

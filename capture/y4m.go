@@ -27,8 +27,12 @@ type y4mReader struct {
 	ratio  image.YCbCrSubsampleRatio
 	mono   bool    // Cmono: luma only
 	fps    float64 // 0 when the header does not say
-	img    image.Image
-	buf    []byte // img's pixels, in stream order
+	// limited is set when the header says XCOLORRANGE=LIMITED. Without the tag the frames are
+	// taken as full range: that is what the ffmpeg sources ask for, and ffmpeg tags its
+	// output's range when it knows it.
+	limited bool
+	img     image.Image
+	buf     []byte // img's pixels, in stream order
 }
 
 // newY4MReader reads the stream header.
@@ -60,6 +64,13 @@ func newY4MReader(r io.Reader) (*y4mReader, error) {
 			d, err2 := strconv.Atoi(den)
 			if ok && err1 == nil && err2 == nil && n > 0 && d > 0 {
 				y.fps = float64(n) / float64(d)
+			}
+		case 'X':
+			switch val {
+			case "COLORRANGE=LIMITED":
+				y.limited = true
+			case "COLORRANGE=FULL":
+				y.limited = false
 			}
 		case 'C':
 			switch {
