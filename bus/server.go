@@ -183,9 +183,14 @@ func Dial(ctx context.Context, url, name string, auth Auth, log *slog.Logger) (*
 // serverLogger adapts nats-server's printf-style logger to slog.
 type serverLogger struct{ log *slog.Logger }
 
-func (l serverLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Noticef(format string, v ...any) { l.say(slog.LevelDebug, format, v) }
+func (l serverLogger) Warnf(format string, v ...any)   { l.say(slog.LevelWarn, format, v) }
+func (l serverLogger) Fatalf(format string, v ...any)  { l.say(slog.LevelError, format, v) }
+func (l serverLogger) Errorf(format string, v ...any)  { l.say(slog.LevelError, format, v) }
+func (l serverLogger) Debugf(format string, v ...any)  { l.say(slog.LevelDebug, format, v) }
+func (l serverLogger) Tracef(format string, v ...any)  { l.say(slog.LevelDebug, format, v) }
+
+// say logs one line of the server's at level, its printf-style text as an attribute.
+func (l serverLogger) say(level slog.Level, format string, v []any) {
+	l.log.Log(context.Background(), level, "nats server", "detail", fmt.Sprintf(format, v...))
+}

@@ -126,7 +126,7 @@ func auto(ctx context.Context, o Options) (Describer, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Logger.Info("backend: using the model server at " + o.URL + " (--openai-url)")
+		o.Logger.Info("backend: using the model server --openai-url names", "url", o.URL)
 		return b.Open(ctx, o)
 	}
 	var whyNot []string
@@ -137,7 +137,7 @@ func auto(ctx context.Context, o Options) (Describer, error) {
 		}
 		d, why := b.Find(ctx, o)
 		if d != nil {
-			o.Logger.Info("backend: " + why)
+			o.Logger.Info("backend: chosen", "why", why)
 			return d, nil
 		}
 		whyNot = append(whyNot, why)
@@ -145,6 +145,6 @@ func auto(ctx context.Context, o Options) (Describer, error) {
 	if len(whyNot) == 0 {
 		whyNot = append(whyNot, "no model backend is built into this program")
 	}
-	o.Logger.Info("backend: " + strings.Join(whyNot, " and ") + ", using the heuristic describer (measures colour, brightness and change; not a model); set --openai-url to use a model server")
+	o.Logger.Info("backend: using the heuristic describer (measures colour, brightness and change; not a model); set --openai-url to use a model server", "why", strings.Join(whyNot, " and "))
 	return NewHeuristic(), nil
 }

@@ -59,10 +59,10 @@ func TestOpenChoosesAndSaysWhy(t *testing.T) {
 		{name: "heuristic", opts: Options{Backend: "heuristic"}, wantCalls: ""},
 		{name: "unknown", opts: Options{Backend: "gpt"}, wantErr: "--backend gpt: use one of auto, mlx, openai, heuristic"},
 		{name: "named", opts: Options{Backend: "openai", URL: "http://x"}, wantCalls: "open openai http://x", wantModel: true},
-		{name: "auto with a URL", opts: Options{URL: "http://x"}, mlxReady: true, wantCalls: "open openai http://x", wantModel: true, wantLog: "using the model server at http://x"},
-		{name: "auto prefers mlx", opts: Options{}, mlxReady: true, srvReady: true, wantCalls: "find mlx", wantModel: true, wantLog: "backend: mlx is ready"},
-		{name: "auto then a server", opts: Options{Backend: "auto"}, srvReady: true, wantCalls: "find mlx,find openai", wantModel: true, wantLog: "backend: openai is ready"},
-		{name: "auto else heuristic", opts: Options{}, wantCalls: "find mlx,find openai", wantLog: "backend: mlx is not ready and openai is not ready, using the heuristic describer"},
+		{name: "auto with a URL", opts: Options{URL: "http://x"}, mlxReady: true, wantCalls: "open openai http://x", wantModel: true, wantLog: "url=http://x"},
+		{name: "auto prefers mlx", opts: Options{}, mlxReady: true, srvReady: true, wantCalls: "find mlx", wantModel: true, wantLog: `why="mlx is ready"`},
+		{name: "auto then a server", opts: Options{Backend: "auto"}, srvReady: true, wantCalls: "find mlx,find openai", wantModel: true, wantLog: `why="openai is ready"`},
+		{name: "auto else heuristic", opts: Options{}, wantCalls: "find mlx,find openai", wantLog: `using the heuristic describer (measures colour, brightness and change; not a model); set --openai-url to use a model server" why="mlx is not ready and openai is not ready"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

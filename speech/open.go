@@ -74,7 +74,7 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 		log = slog.Default()
 	}
 	text := func(why string) Speaker {
-		log.Warn("speech: " + why + "; printing what would be said instead")
+		log.Warn("speech: printing what would be said instead", "why", why)
 		return NewText(o.Text)
 	}
 	switch o.Mode {
@@ -105,7 +105,7 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 			return a, nil
 		}
 		if s, serr := NewSay(o.Voice, o.Rate, o.Device); serr == nil {
-			log.Warn("speech: "+err.Error()+"; using macOS say instead", "voice", orDefault(o.Voice), "rate", o.Rate)
+			log.Warn("speech: using macOS say instead", "why", err, "voice", orDefault(o.Voice), "rate", o.Rate)
 			return s, nil
 		}
 		return text(err.Error()), nil
@@ -154,7 +154,7 @@ func bestSynth(voice string, rate int) (Synthesizer, error) {
 }
 
 func announce(log *slog.Logger, a *Audio, o Options) {
-	log.Info("speech: "+a.Player.Name()+" with "+a.Synth.Name()+" (output checked)",
+	log.Info("speech: output checked", "player", a.Player.Name(), "synth", a.Synth.Name(),
 		"voice", orDefault(o.Voice), "rate", o.Rate, "volume", o.Volume, "earcons", o.Earcons)
 }
 

@@ -54,7 +54,7 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 		if o.listen != "" {
 			return nil, fmt.Errorf("--listen and --nats exclude each other: --listen embeds a server, --nats uses another")
 		}
-		log.Info("bus: using the NATS server at " + o.natsURL)
+		log.Info("bus: using the NATS server --nats names", "url", o.natsURL)
 		return b, nil
 	}
 	if o.listen == "" && (o.tlsCert != "" || o.tlsKey != "") {
@@ -66,9 +66,9 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 	}
 	b.srv = srv
 	if url := srv.ClientURL(); url != "" {
-		log.Info("bus: embedded NATS server listening at " + url)
+		log.Info("bus: embedded NATS server listening", "url", url)
 		if host, _, _ := net.SplitHostPort(o.listen); host != "" && !isLoopback(host) && o.auth.Token == "" && o.auth.User == "" {
-			log.Warn("bus: listening beyond loopback without --token or --user: anyone who can reach " + url + " can read the camera's frames")
+			log.Warn("bus: listening beyond loopback without --token or --user: anyone who can reach it can read the camera's frames", "url", url)
 		}
 	} else {
 		log.Info("bus: embedded NATS server, in-process only (add --listen 127.0.0.1:4222 to let other programs subscribe)")

@@ -129,7 +129,7 @@ func (o *captureOptions) stages(e env) ([]stage, error) {
 		}
 		opened = append(opened, src)
 		if note != "" {
-			e.log.Info("source: "+note, "camera", cam.name)
+			e.log.Info("source: chosen", "camera", cam.name, "note", note)
 		}
 		s, err := withConn(e.bus, "capture-"+cam.name, func(c *bus.Conn) (*capture.Stage, error) {
 			return capture.New(c, capture.Config{

@@ -29,7 +29,7 @@ type keyControls struct {
 func (k *keyControls) Run(ctx context.Context) error {
 	restore, err := cbreak(k.fd)
 	if err != nil {
-		k.log.Info("single-key controls are off: " + err.Error())
+		k.log.Info("single-key controls are off", "why", err)
 		<-ctx.Done()
 		return nil
 	}

@@ -23,9 +23,9 @@ func metricsStages(e env, addr string) ([]stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.log.Info("metrics: serving Prometheus metrics at " + srv.URL())
+	e.log.Info("metrics: serving Prometheus metrics", "url", srv.URL())
 	if host, _, _ := net.SplitHostPort(addr); host != "" && !metrics.IsLoopback(host) {
-		e.log.Warn("metrics: listening beyond loopback: anyone who can reach " + srv.URL() + " can read them")
+		e.log.Warn("metrics: listening beyond loopback: anyone who can reach it can read them", "url", srv.URL())
 	}
 	return []stage{m, stageFunc(func(ctx context.Context) error { return srv.Run(ctx) })}, nil
 }

@@ -335,11 +335,11 @@ func (m *Describer) supervise(ctx context.Context) error {
 					Advice: fmt.Sprintf("%s; gave up after %d failed starts", werr.Advice, failedStarts)}
 			}
 			m.publish(bus.WorkerState{State: bus.WorkerFailed, Code: werr.Code, Reason: werr.Error()})
-			m.cfg.Logger.Error("mlx worker cannot run: " + werr.Error())
+			m.cfg.Logger.Error("mlx worker cannot run", "error", werr)
 			return fmt.Errorf("mlx backend: %w", werr)
 		}
 		delay := backoff(m.cfg.BackoffMin, m.cfg.BackoffMax, consecutive)
-		m.cfg.Logger.Warn("mlx worker restarts: "+werr.Error(), "code", werr.Code, "in", delay)
+		m.cfg.Logger.Warn("mlx worker restarts", "error", werr, "code", werr.Code, "in", delay)
 		m.publish(bus.WorkerState{State: bus.WorkerRestarting, Code: werr.Code, Reason: werr.Error(), RetryInMS: delay.Milliseconds()})
 		t := time.NewTimer(delay)
 		select {

@@ -72,9 +72,9 @@ func startProc(spec procSpec) (*workerProc, error) {
 		cmd.Stderr = &lineWriter{fn: func(line string) {
 			p.tail.add(line)
 			if _, known := classifyFailure(line); known {
-				spec.log.Warn("worker: " + line)
+				spec.log.Warn("worker stderr", "line", line)
 			} else {
-				spec.log.Debug("worker: " + line)
+				spec.log.Debug("worker stderr", "line", line)
 			}
 		}}
 	}

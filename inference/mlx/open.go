@@ -19,7 +19,7 @@ func open(_ context.Context, o inference.Options) (inference.Describer, error) {
 		if o.Python == "" {
 			return nil, fmt.Errorf("--backend mlx: %s. Use --backend heuristic, or --backend openai with a model server", problem)
 		}
-		o.Logger.Warn("backend: " + problem + "; trying the worker at --worker-python anyway (MLX off Apple Silicon is experimental)")
+		o.Logger.Warn("backend: trying the worker at --worker-python anyway (MLX off Apple Silicon is experimental)", "problem", problem)
 	}
 	d, err := New(Config{Model: o.Model, Python: o.Python, Counters: o.Counters, Logger: o.Logger})
 	if err != nil {

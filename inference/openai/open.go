@@ -28,13 +28,14 @@ func open(ctx context.Context, o inference.Options) (inference.Describer, error)
 func find(ctx context.Context, o inference.Options) (inference.Describer, string) {
 	for _, s := range Probe(ctx, LocalServers, 300*time.Millisecond) {
 		if o.Model == "" && !slices.ContainsFunc(s.Models, IsVisionModel) {
-			o.Logger.Info(fmt.Sprintf("backend: %s at %s answered, but none of its models (%s) looks like a vision model; load one (e.g. `ollama pull qwen2.5vl:3b`) or pass --model", s.Name, s.URL, strings.Join(s.Models, ", ")))
+			o.Logger.Info("backend: a model server answered, but none of its models looks like a vision model; load one (e.g. `ollama pull qwen2.5vl:3b`) or pass --model",
+				"server", s.Name, "url", s.URL, "models", strings.Join(s.Models, ", "))
 			continue
 		}
 		o.URL = s.URL
 		d, err := open(ctx, o)
 		if err != nil {
-			o.Logger.Info("backend: " + s.Name + " at " + s.URL + " answered but cannot be used: " + err.Error())
+			o.Logger.Info("backend: a model server answered but cannot be used", "server", s.Name, "url", s.URL, "error", err)
 			continue
 		}
 		return d, fmt.Sprintf("found %s at %s, describing with %s", s.Name, s.URL, d.Info().Model)
