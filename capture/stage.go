@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/backoff"
 )
 
 // Config configures the capture stage.
@@ -180,25 +181,25 @@ func (s *Stage) readLoop(ctx context.Context) error {
 
 // reopen calls Reopen after each wait until it succeeds or ctx ends (nil source), and returns
 // the source, the attempts it took and the next backoff.
-func (s *Stage) reopen(ctx context.Context, backoff time.Duration) (Source, int, time.Duration) {
+func (s *Stage) reopen(ctx context.Context, wait time.Duration) (Source, int, time.Duration) {
 	for attempt := 1; ; attempt++ {
-		t := time.NewTimer(backoff)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, attempt, backoff
+			return nil, attempt, wait
 		case <-t.C:
 		}
-		backoff = min(2*backoff, s.cfg.MaxBackoff)
+		wait = backoff.Next(wait, s.cfg.MaxBackoff)
 		src, err := s.cfg.Reopen(ctx)
 		if err == nil {
-			return src, attempt, backoff
+			return src, attempt, wait
 		}
 		if ctx.Err() != nil {
-			return nil, attempt, backoff
+			return nil, attempt, wait
 		}
 		s.reopens.Add(1)
-		s.cfg.Logger.Warn("reopen failed", "attempt", attempt, "err", err, "retry_in", backoff)
+		s.cfg.Logger.Warn("reopen failed", "attempt", attempt, "err", err, "retry_in", wait)
 	}
 }
 

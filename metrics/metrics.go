@@ -301,15 +301,6 @@ func ListenAddr(addr string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(port)), nil
 }
 
-// IsLoopback reports whether host (a name or an address) is this machine only.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Server serves a Metrics' Handler on /metrics.
 type Server struct {
 	metrics *Metrics

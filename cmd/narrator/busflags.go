@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/netaddr"
 )
 
 // busOptions are the flags that choose the bus and secure it.
@@ -67,21 +68,13 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 	b.srv = srv
 	if url := srv.ClientURL(); url != "" {
 		log.Info("bus: embedded NATS server listening", "url", url)
-		if host, _, _ := net.SplitHostPort(o.listen); host != "" && !isLoopback(host) && o.auth.Token == "" && o.auth.User == "" {
+		if host, _, _ := net.SplitHostPort(o.listen); host != "" && !netaddr.IsLoopback(host) && o.auth.Token == "" && o.auth.User == "" {
 			log.Warn("bus: listening beyond loopback without --token or --user: anyone who can reach it can read the camera's frames", "url", url)
 		}
 	} else {
 		log.Info("bus: embedded NATS server, in-process only (add --listen 127.0.0.1:4222 to let other programs subscribe)")
 	}
 	return b, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // connect opens a named connection that close will close.

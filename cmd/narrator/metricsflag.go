@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 
+	"github.com/narrator-dev/narrator/internal/netaddr"
 	"github.com/narrator-dev/narrator/metrics"
 )
 
@@ -24,7 +25,7 @@ func metricsStages(e env, addr string) ([]stage, error) {
 		return nil, err
 	}
 	e.log.Info("metrics: serving Prometheus metrics", "url", srv.URL())
-	if host, _, _ := net.SplitHostPort(addr); host != "" && !metrics.IsLoopback(host) {
+	if host, _, _ := net.SplitHostPort(addr); host != "" && !netaddr.IsLoopback(host) {
 		e.log.Warn("metrics: listening beyond loopback: anyone who can reach it can read them", "url", srv.URL())
 	}
 	return []stage{m, stageFunc(func(ctx context.Context) error { return srv.Run(ctx) })}, nil

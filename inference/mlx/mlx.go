@@ -15,6 +15,7 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/backoff"
 )
 
 // The worker script and the exact package versions `narrator setup` installs.
@@ -338,7 +339,7 @@ func (m *Describer) supervise(ctx context.Context) error {
 			m.cfg.Logger.Error("mlx worker cannot run", "error", werr)
 			return fmt.Errorf("mlx backend: %w", werr)
 		}
-		delay := backoff(m.cfg.BackoffMin, m.cfg.BackoffMax, consecutive)
+		delay := backoff.Nth(m.cfg.BackoffMin, m.cfg.BackoffMax, consecutive)
 		m.cfg.Logger.Warn("mlx worker restarts", "error", werr, "code", werr.Code, "in", delay)
 		m.publish(bus.WorkerState{State: bus.WorkerRestarting, Code: werr.Code, Reason: werr.Error(), RetryInMS: delay.Milliseconds()})
 		t := time.NewTimer(delay)
@@ -359,15 +360,6 @@ func (m *Describer) supervise(ctx context.Context) error {
 func noPython(python string, err error) *WorkerError {
 	return &WorkerError{Code: "no_python", Fatal: true, Detail: err.Error(),
 		Advice: fmt.Sprintf("cannot run the worker's Python %s: run `narrator setup`, or pass --worker-python (env NARRATOR_WORKER_PYTHON)", python)}
-}
-
-// backoff is min·2^(n-1), at most max.
-func backoff(minD, maxD time.Duration, n int) time.Duration {
-	d := minD
-	for i := 1; i < n && d < maxD; i++ {
-		d *= 2
-	}
-	return min(d, maxD)
 }
 
 // launch starts a worker and waits for its ready event. The returned process, when not nil,

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 var eventCases = []struct {
@@ -138,19 +137,6 @@ func TestNewWorkerError(t *testing.T) {
 	we = newWorkerError("generation_failed", "RuntimeError: odd", false)
 	if we.Code != "generation_failed" || we.Fatal || !strings.Contains(we.Error(), "odd") {
 		t.Errorf("an unknown generation failure: %+v", we)
-	}
-}
-
-func TestBackoffIsCapped(t *testing.T) {
-	lo, hi := 100*time.Millisecond, time.Second
-	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}
-	for i, w := range want {
-		if got := backoff(lo, hi, i+1); got != w {
-			t.Errorf("backoff after %d failures = %s, want %s", i+1, got, w)
-		}
-	}
-	if got := backoff(lo, hi, 1000); got != hi {
-		t.Errorf("backoff after 1000 failures = %s, want the cap", got)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/backoff"
 )
 
 // Config configures the client for OpenAI-compatible chat servers (Ollama, llama-server,
@@ -207,7 +208,7 @@ func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt stri
 
 // post sends the request, retrying with backoff when the server cannot be reached.
 func (o *Describer) post(ctx context.Context, body []byte) (*http.Response, error) {
-	backoff := 250 * time.Millisecond
+	wait := 250 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))
 		if err != nil {
@@ -228,9 +229,9 @@ func (o *Describer) post(ctx context.Context, body []byte) (*http.Response, erro
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("reach model server %s: %w", o.endpoint, ctx.Err())
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
-		backoff = min(2*backoff, 2*time.Second)
+		wait = backoff.Next(wait, 2*time.Second)
 	}
 }
 
