@@ -75,7 +75,7 @@ type ffmpegSource struct {
 	cmd      *exec.Cmd
 	pipe     *os.File
 	y4m      *y4mReader
-	stderr   *tailWriter
+	stderr   *procgroup.Tail
 	watchdog *time.Timer
 
 	closed   atomic.Bool
@@ -95,7 +95,7 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 	if err != nil {
 		return nil, fmt.Errorf("start ffmpeg for %s: %w", desc, err)
 	}
-	s := &ffmpegSource{desc: desc, live: live, stall: cfg.StallTimeout, pipe: r, stderr: &tailWriter{max: 4096}}
+	s := &ffmpegSource{desc: desc, live: live, stall: cfg.StallTimeout, pipe: r, stderr: &procgroup.Tail{Lines: 3}}
 	// The command's context never ends: Close ends ffmpeg (procgroup.Own wants a context).
 	s.cmd = exec.CommandContext(context.Background(), path, args...)
 	s.cmd.Stdout, s.cmd.Stderr = w, s.stderr
@@ -177,7 +177,7 @@ func (s *ffmpegSource) failure(err error) error {
 	if werr != nil && why == "" {
 		why = "ffmpeg " + werr.Error() + "; "
 	}
-	if last := s.stderr.String(); last != "" {
+	if last := s.stderr.OneLine(); last != "" {
 		return fmt.Errorf("%s: %s%w; ffmpeg said: %s", s.desc, why, err, last)
 	}
 	return fmt.Errorf("%s: %s%w", s.desc, why, err)
@@ -211,34 +211,6 @@ func (s *ffmpegSource) Describe() string { return s.desc }
 
 // LimitedRange reports whether ffmpeg said its output is limited range after all.
 func (s *ffmpegSource) LimitedRange() bool { return s.y4m.limited }
-
-// tailWriter keeps the last max bytes written to it: ffmpeg's last words, for errors.
-type tailWriter struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-// String returns the last three lines written, on one line.
-func (t *tailWriter) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(string(t.buf)), "\n")
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
-	}
-	return strings.TrimSpace(strings.Join(lines, " | "))
-}
 
 // openFile plays a video file in real time, optionally looping.
 func openFile(ctx context.Context, path string, cfg SourceConfig) (Source, error) {

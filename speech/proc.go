@@ -26,8 +26,9 @@ func command(ctx context.Context, name string, args ...string) *exec.Cmd {
 func run(ctx context.Context, stdin string, name string, args ...string) ([]byte, error) {
 	cmd := command(ctx, name, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout bytes.Buffer
+	stderr := &procgroup.Tail{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: %w", name, context.Cause(ctx))

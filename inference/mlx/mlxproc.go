@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +37,7 @@ type workerProc struct {
 	exited chan struct{}    // closed once the process has been waited for
 	lines  chan []byte      // to the stdin writer
 	quit   chan struct{}    // closed by stop: nobody reads events any more
-	tail   *lineTail
+	tail   *procgroup.Tail
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -63,20 +62,20 @@ func startProc(spec procSpec) (*workerProc, error) {
 		exited: make(chan struct{}),
 		lines:  make(chan []byte, 4),
 		quit:   make(chan struct{}),
-		tail:   &lineTail{max: stderrTailLines},
+		tail:   &procgroup.Tail{Lines: stderrTailLines},
 		log:    spec.log,
 	}
 	if spec.stderr != nil {
-		cmd.Stderr = io.MultiWriter(spec.stderr, &lineWriter{fn: p.tail.add})
+		cmd.Stderr = io.MultiWriter(spec.stderr, p.tail)
 	} else {
-		cmd.Stderr = &lineWriter{fn: func(line string) {
-			p.tail.add(line)
+		p.tail.OnLine = func(line string) {
 			if _, known := classifyFailure(line); known {
 				spec.log.Warn("worker stderr", "line", line)
 			} else {
 				spec.log.Debug("worker stderr", "line", line)
 			}
-		}}
+		}
+		cmd.Stderr = p.tail
 	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -219,50 +218,3 @@ func (p *workerProc) stop(grace time.Duration) {
 
 // lastWords is the worker's last stderr lines, joined, to explain a crash.
 func (p *workerProc) lastWords() string { return p.tail.String() }
-
-// lineTail keeps the last max lines written.
-type lineTail struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-}
-
-func (t *lineTail) add(line string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.lines) == t.max {
-		t.lines = t.lines[1:]
-	}
-	t.lines = append(t.lines, line)
-}
-
-func (t *lineTail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.Join(t.lines, "\n")
-}
-
-// lineWriter calls fn with each complete line written to it (without the newline).
-type lineWriter struct {
-	fn  func(string)
-	buf []byte
-}
-
-func (w *lineWriter) Write(b []byte) (int, error) {
-	w.buf = append(w.buf, b...)
-	for {
-		i := bytes.IndexAny(w.buf, "\r\n")
-		if i < 0 {
-			break
-		}
-		if line := strings.TrimSpace(string(w.buf[:i])); line != "" {
-			w.fn(line)
-		}
-		w.buf = w.buf[i+1:]
-	}
-	if len(w.buf) > 64<<10 { // a line without end: log what there is
-		w.fn(string(w.buf))
-		w.buf = w.buf[:0]
-	}
-	return len(b), nil
-}

@@ -140,18 +140,6 @@ func TestNewWorkerError(t *testing.T) {
 	}
 }
 
-func TestLineWriterSplitsLines(t *testing.T) {
-	var got []string
-	w := &lineWriter{fn: func(s string) { got = append(got, s) }}
-	for _, chunk := range []string{"one\ntw", "o\r\n\nthree 50%\rthree 100%\n", "tail"} {
-		w.Write([]byte(chunk))
-	}
-	want := []string{"one", "two", "three 50%", "three 100%"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("lines %q, want %q", got, want)
-	}
-}
-
 // TestWorkerPythonUnitTests runs the worker script's own unit tests
 // (inference/worker/test_narrator_worker.py) so that `go test` covers them too.
 func TestWorkerPythonUnitTests(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/procgroup"
 )
 
 // ErrNeedsAppleSilicon is returned by Setup on machines MLX does not run on.
@@ -456,8 +457,8 @@ func checkWorker(ctx context.Context, cfg SetupConfig, l Layout, say func(string
 func runTool(ctx context.Context, cfg SetupConfig, tool string, args []string) error {
 	cmd := exec.CommandContext(ctx, tool, args...)
 	cmd.Env = append(os.Environ(), cfg.Env...)
-	tail := &lineTail{max: 40}
-	out := io.MultiWriter(cfg.Out, &lineWriter{fn: tail.add})
+	tail := &procgroup.Tail{Lines: 40}
+	out := io.MultiWriter(cfg.Out, tail)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		if advice := ClassifySetupOutput(tail.String()); advice != "" {
