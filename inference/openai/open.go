@@ -2,10 +2,9 @@ package openai
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/narrator-dev/narrator/inference"
 )
@@ -14,31 +13,62 @@ func init() {
 	inference.Register(inference.Backend{Name: inference.BackendOpenAI, Open: open, Find: find})
 }
 
-// open builds the client for the server at o.URL.
+// open builds the client for the server at o.URL and says which model it chose and why.
 func open(ctx context.Context, o inference.Options) (inference.Describer, error) {
-	d, err := New(ctx, Config{URL: o.URL, Model: o.Model, APIKey: o.APIKey})
+	d, err := New(ctx, Config{URL: o.URL, Model: o.Model, APIKey: o.APIKey, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
+	o.Logger.Info("backend: " + d.announce())
 	return d, nil
 }
 
-// find probes the usual local ports of model servers and uses the first that serves a vision
-// model (or any model, when o.Model names one); otherwise it says why not.
+// announce says what was found and why its model was chosen.
+func (o *Describer) announce() string {
+	return fmt.Sprintf("%s at %s, describing with %s (%s)", o.srv.Kind, o.srv.URL, o.cfg.Model, o.choice.Why)
+}
+
+// find probes the usual local ports of model servers, with the API key, and uses the first
+// that has a model reading images (or the one --model names); otherwise it says why not.
 func find(ctx context.Context, o inference.Options) (inference.Describer, string) {
-	for _, s := range Probe(ctx, LocalServers, 300*time.Millisecond) {
-		if o.Model == "" && !slices.ContainsFunc(s.Models, IsVisionModel) {
-			o.Logger.Info("backend: a model server answered, but none of its models looks like a vision model; load one (e.g. `ollama pull qwen2.5vl:3b`) or pass --model",
-				"server", s.Name, "url", s.URL, "models", strings.Join(s.Models, ", "))
-			continue
-		}
-		o.URL = s.URL
-		d, err := open(ctx, o)
-		if err != nil {
-			o.Logger.Info("backend: a model server answered but cannot be used", "server", s.Name, "url", s.URL, "error", err)
-			continue
-		}
-		return d, fmt.Sprintf("found %s at %s, describing with %s", s.Name, s.URL, d.Info().Model)
+	found := Probe(ctx, LocalServers, DefaultProbeTimeout, o.APIKey)
+	if len(found) == 0 {
+		return nil, "no local model server answered (Ollama, llama-server, LM Studio, vLLM, mlx_vlm.server)"
 	}
-	return nil, "no local model server answered (Ollama, llama-server, LM Studio, vLLM, mlx_vlm.server)"
+	var whyNot []string
+	for _, s := range found {
+		name := s.Name
+		if s.Kind != "" {
+			name = string(s.Kind)
+		}
+		var auth *errAuth
+		if errors.As(s.Err, &auth) {
+			why := fmt.Sprintf("%s at %s answered %d: set NARRATOR_OPENAI_API_KEY", name, s.URL, auth.status)
+			o.Logger.Info("backend: " + why)
+			whyNot = append(whyNot, why)
+			continue
+		}
+		d, err := useFound(ctx, s, o)
+		if err != nil {
+			o.Logger.Info("backend: " + name + " at " + s.URL + " answered but cannot be used: " + err.Error())
+			whyNot = append(whyNot, name+" at "+s.URL+" cannot be used")
+			continue
+		}
+		return d, "found " + d.announce()
+	}
+	return nil, strings.Join(whyNot, "; ")
+}
+
+// useFound builds the describer for a server the probe found; one still loading its model is
+// asked again, waiting for it.
+func useFound(ctx context.Context, s FoundServer, o inference.Options) (*Describer, error) {
+	cfg := Config{URL: s.URL, Model: o.Model, APIKey: o.APIKey, Logger: o.Logger}
+	if s.srv == nil || s.Err != nil {
+		return New(ctx, cfg)
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return newWith(cfg, s.srv)
 }

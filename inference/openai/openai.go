@@ -1,7 +1,10 @@
+// Package openai is the backend for OpenAI-compatible chat servers: Ollama, llama-server
+// (llama.cpp), LM Studio, vLLM and mlx_vlm.server. It asks each server which model reads
+// images, turns thinking off where the server allows it, streams the answer, and never
+// reports an answer that ended early, or an empty one, as a description.
 package openai
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -9,88 +12,176 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
-
 	"github.com/narrator-dev/narrator/inference"
 	"github.com/narrator-dev/narrator/internal/backoff"
 )
 
-// Config configures the client for OpenAI-compatible chat servers (Ollama, llama-server,
-// LM Studio, vLLM, mlx_vlm.server).
+// Defaults of Config.
+const (
+	DefaultMaxTokens = 64
+	DefaultTimeout   = 30 * time.Second
+	DefaultRetries   = 2
+	// DefaultLoadWait is how long New waits for a server that is still loading its model.
+	DefaultLoadWait = 2 * time.Minute
+)
+
+// Config configures the client for OpenAI-compatible chat servers.
 type Config struct {
 	// URL is the server: a base URL ("http://127.0.0.1:11434"), its /v1, or the full
 	// /v1/chat/completions URL. Required.
 	URL string
-	// Model is the model id sent with each request. Default: the first vision model the server
-	// lists at /v1/models.
+	// Model is the model id sent with each request. Default: the model the server says reads
+	// images (see choose).
 	Model string
 	// APIKey is sent as a bearer token when set. Default: none.
 	APIKey string
-	// Prompt is the user prompt sent with each frame. Default: DefaultPrompt.
+	// Prompt is the user prompt sent with each frame. Default: inference.DefaultPrompt.
 	Prompt string
 	// SystemPrompt, when set, is sent as the system message. Default: none.
 	SystemPrompt string
-	// MaxTokens bounds each answer. Default: 64.
+	// MaxTokens bounds each answer. Default: DefaultMaxTokens.
 	MaxTokens int
-	// Timeout bounds each request, from sending to the last token. Default: 30s.
+	// Timeout bounds each request, from sending to the last token. Default: DefaultTimeout.
 	Timeout time.Duration
 	// Retries is how often a request that could not reach the server is tried again, with
-	// backoff from 250 ms doubling to 2 s. Default (0): 2; negative: none.
+	// backoff from 250 ms doubling to 2 s. Default (0): DefaultRetries; negative: none.
 	Retries int
+	// LoadWait bounds how long New waits for a server still loading its model (503).
+	// Default: DefaultLoadWait.
+	LoadWait time.Duration
 	// Client is the HTTP client. Default: a client with no overall timeout (Timeout applies).
 	Client *http.Client
+	// Logger is where waiting and fallbacks are said. Default: slog.Default().
+	Logger *slog.Logger
 }
 
-// OpenAI describes frames with an OpenAI-compatible chat server, streaming the answer.
+// Describer describes frames with an OpenAI-compatible chat server, streaming the answer.
 type Describer struct {
-	cfg      Config
-	endpoint string
+	cfg    Config
+	srv    *server
+	choice choice
+	custom bool // the user gave the full chat completions URL: no path fallback
+
+	endpoint atomic.Pointer[string]
+	noSwitch atomic.Bool // the server refused the thinking switch: send none
+	loading  atomic.Bool // said "waiting for the model server to load the model"
 }
 
-// New checks cfg and, when no model is named, asks the server which models it has.
+// New checks cfg, asks the server which it is and, when no model is named, which model reads
+// images. A server still loading its model is waited for, up to cfg.LoadWait.
 func New(ctx context.Context, cfg Config) (*Describer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := identifyWaiting(ctx, cfg)
+	if err != nil {
+		if cfg.Model == "" {
+			return nil, fmt.Errorf("openai backend: no --model given and the server could not tell which models it has: %w", err)
+		}
+		var auth *errAuth
+		if errors.As(err, &auth) {
+			return nil, fmt.Errorf("openai backend: %w", err)
+		}
+		cfg.Logger.Info("backend: the model server did not say which it is; using --model as given", "url", cfg.URL, "err", err)
+		srv = &server{Kind: KindOther, URL: baseURL(cfg.URL)}
+	}
+	return newWith(cfg, srv)
+}
+
+// newWith builds the describer for a server identify has already asked.
+func newWith(cfg Config, srv *server) (*Describer, error) {
+	c, err := choose(srv, cfg.Model)
+	if err != nil {
+		return nil, fmt.Errorf("openai backend: %w", err)
+	}
+	o := &Describer{cfg: cfg, srv: srv, choice: c, custom: strings.HasSuffix(strings.TrimRight(cfg.URL, "/"), "/chat/completions")}
+	o.cfg.Model = c.Model
+	endpoint := chatEndpoint(cfg.URL)
+	if srv.Legacy && !o.custom {
+		endpoint = baseURL(cfg.URL) + "/chat/completions"
+	}
+	o.endpoint.Store(&endpoint)
+	return o, nil
+}
+
+func (cfg Config) withDefaults() (Config, error) {
 	if cfg.URL == "" {
-		return nil, errors.New("openai backend: no server URL (--openai-url), e.g. http://127.0.0.1:11434 for Ollama")
+		return cfg, errors.New("openai backend: no server URL (--openai-url), e.g. http://127.0.0.1:11434 for Ollama")
 	}
 	if cfg.Prompt == "" {
 		cfg.Prompt = inference.DefaultPrompt
 	}
 	if cfg.MaxTokens <= 0 {
-		cfg.MaxTokens = 64
+		cfg.MaxTokens = DefaultMaxTokens
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.LoadWait <= 0 {
+		cfg.LoadWait = DefaultLoadWait
 	}
 	if cfg.Retries < 0 {
 		cfg.Retries = 0
 	} else if cfg.Retries == 0 {
-		cfg.Retries = 2
+		cfg.Retries = DefaultRetries
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
 	}
-	o := &Describer{cfg: cfg, endpoint: chatEndpoint(cfg.URL)}
-	if o.cfg.Model == "" {
-		models, err := listModels(ctx, cfg.Client, cfg.URL, cfg.APIKey)
-		if err != nil {
-			return nil, fmt.Errorf("openai backend: no --model given and the model list failed: %w", err)
-		}
-		if len(models) == 0 {
-			return nil, fmt.Errorf("openai backend: %s lists no models: load one, or pass --model", cfg.URL)
-		}
-		o.cfg.Model = pickVisionModel(models)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	return o, nil
+	return cfg, nil
+}
+
+// identifyWaiting identifies the server, waiting while it loads its model.
+func identifyWaiting(ctx context.Context, cfg Config) (*server, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.LoadWait)
+	defer cancel()
+	said := false
+	for wait := 250 * time.Millisecond; ; wait = backoff.Next(wait, 2*time.Second) {
+		srv, err := identify(ctx, cfg.Client, baseURL(cfg.URL), cfg.APIKey)
+		var loading *errLoading
+		if !errors.As(err, &loading) {
+			return srv, err
+		}
+		if !said {
+			cfg.Logger.Info("backend: waiting for the model server to load the model", "url", cfg.URL, "server", loading.body)
+			said = true
+		}
+		if !sleep(ctx, wait) {
+			return nil, fmt.Errorf("%w; gave up waiting after %s", err, cfg.LoadWait)
+		}
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // Info identifies the backend and model.
 func (o *Describer) Info() inference.Info {
 	return inference.Info{Backend: "openai", Model: o.cfg.Model, IsModel: true}
 }
+
+// Server is which server answers and why its model was chosen, for the announcement.
+func (o *Describer) Server() (kind Kind, why string) { return o.srv.Kind, o.choice.Why }
 
 // chatEndpoint turns what the user typed into the chat completions URL.
 func chatEndpoint(url string) string {
@@ -120,6 +211,10 @@ type chatRequest struct {
 	StreamOptions struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
+	// The thinking switches, each sent only to the server that takes it (see switches).
+	ReasoningEffort    string         `json:"reasoning_effort,omitempty"`
+	ChatTemplateKwargs map[string]any `json:"chat_template_kwargs,omitempty"`
+	EnableThinking     *bool          `json:"enable_thinking,omitempty"`
 }
 
 type chatMessage struct {
@@ -141,6 +236,9 @@ type imageURL struct {
 func (o *Describer) request(f bus.Frame, prompt string) chatRequest {
 	req := chatRequest{Model: o.cfg.Model, MaxTokens: o.cfg.MaxTokens, Stream: true}
 	req.StreamOptions.IncludeUsage = true
+	if !o.noSwitch.Load() {
+		o.switches(&req)
+	}
 	if o.cfg.SystemPrompt != "" {
 		req.Messages = append(req.Messages, chatMessage{Role: "system", Content: o.cfg.SystemPrompt})
 	}
@@ -149,6 +247,30 @@ func (o *Describer) request(f bus.Frame, prompt string) chatRequest {
 		{Type: "text", Text: prompt},
 	}})
 	return req
+}
+
+// switches sets the request field that turns thinking off on this server, where the server
+// takes it without error:
+//   - Ollama (0.12.4+, openai/openai.go FromChatRequest): reasoning_effort "none" sets think
+//     false; sent only for a model whose capabilities include thinking, since Ollama 0.11.5 to
+//     0.12.3 refuse "none" (a refusal drops the switch, see Describe);
+//   - llama-server and vLLM: chat_template_kwargs {"enable_thinking": false}, which the chat
+//     templates of thinking models (Qwen3, …) read and others ignore;
+//   - mlx_vlm.server (0.4.0+, extra fields allowed before): enable_thinking false.
+//
+// LM Studio has no such field; a model that thinks anyway fails with advice (stream.go).
+func (o *Describer) switches(req *chatRequest) {
+	switch o.srv.Kind {
+	case KindOllama:
+		if o.choice.Thinking {
+			req.ReasoningEffort = "none"
+		}
+	case KindLlama, KindVLLM:
+		req.ChatTemplateKwargs = map[string]any{"enable_thinking": false}
+	case KindMLXVLM:
+		off := false
+		req.EnableThinking = &off
+	}
 }
 
 // Describe sends the frame and streams the answer through partial.
@@ -161,21 +283,13 @@ func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt stri
 	if prompt == "" {
 		prompt = o.cfg.Prompt
 	}
-	body, err := json.Marshal(o.request(f, prompt))
-	if err != nil {
-		return inference.Result{}, fmt.Errorf("encode request: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
-	resp, err := o.post(ctx, body)
+	resp, err := o.send(ctx, f, prompt)
 	if err != nil {
 		return inference.Result{}, err
 	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return inference.Result{}, explainHTTPError(o.cfg.URL, o.cfg.Model, resp.StatusCode, msg)
-	}
+	defer closeBody(resp)
 	var res inference.Result
 	onText := func(text string) {
 		if res.FirstTokenAt.IsZero() {
@@ -185,11 +299,9 @@ func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt stri
 			partial(text)
 		}
 	}
-	var sr streamResult
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		sr, err = parseCompletion(resp.Body)
-	} else {
-		sr, err = parseStream(resp.Body, onText)
+	sr, err := parseResponse(resp, onText)
+	if err == nil {
+		err = sr.complete(o.srv.Kind)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -206,11 +318,70 @@ func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt stri
 	return res, nil
 }
 
+// send posts the request and returns a 200 response. A server that is loading its model
+// (503) is waited for within ctx; mlx_vlm.server before 0.4.0 (404 on /v1) is asked on its
+// own paths; a server that refuses the thinking switch is asked without it. Any other error
+// status is explained.
+func (o *Describer) send(ctx context.Context, f bus.Frame, prompt string) (*http.Response, error) {
+	wait := 250 * time.Millisecond
+	for {
+		body, err := json.Marshal(o.request(f, prompt))
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		resp, err := o.post(ctx, *o.endpoint.Load(), body)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusOK {
+			if o.loading.CompareAndSwap(true, false) {
+				o.cfg.Logger.Info("backend: the model server has loaded the model", "url", o.cfg.URL)
+			}
+			return resp, nil
+		}
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		closeBody(resp)
+		switch retry := o.fallback(resp.StatusCode, msg); {
+		case retry:
+			continue
+		case resp.StatusCode == http.StatusServiceUnavailable:
+			if o.loading.CompareAndSwap(false, true) {
+				o.cfg.Logger.Info("backend: waiting for the model server to load the model", "url", o.cfg.URL, "server", truncate(errorMessage(msg), 120))
+			}
+			if !sleep(ctx, wait) {
+				return nil, fmt.Errorf("%s was still loading the model after %s: %s", o.cfg.URL, o.cfg.Timeout, truncate(errorMessage(msg), 200))
+			}
+			wait = backoff.Next(wait, 2*time.Second)
+			continue
+		}
+		return nil, explainHTTPError(o.srv.Kind, o.cfg.URL, o.cfg.Model, resp.StatusCode, msg)
+	}
+}
+
+// fallback reports whether an error answer is one the request is tried again for, after
+// changing what is sent: the old mlx_vlm.server paths, or no thinking switch.
+func (o *Describer) fallback(status int, body []byte) bool {
+	msg := strings.ToLower(errorMessage(body))
+	switch {
+	case status == http.StatusNotFound && !o.custom && msg == "not found" && strings.HasSuffix(*o.endpoint.Load(), "/v1/chat/completions"):
+		// FastAPI's {"detail":"Not Found"}: mlx_vlm.server before 0.4.0 has no /v1 prefix.
+		legacy := baseURL(o.cfg.URL) + "/chat/completions"
+		o.endpoint.Store(&legacy)
+		o.cfg.Logger.Info("backend: the server has no /v1 paths (mlx_vlm.server before 0.4.0); using " + legacy)
+		return true
+	case status == http.StatusBadRequest && !o.noSwitch.Load() && (strings.Contains(msg, "reasoning") || strings.Contains(msg, "thinking") || strings.Contains(msg, "chat_template_kwargs")):
+		o.noSwitch.Store(true)
+		o.cfg.Logger.Warn("backend: the model server refused the switch that turns thinking off; sending requests without it", "server", truncate(errorMessage(body), 200))
+		return true
+	}
+	return false
+}
+
 // post sends the request, retrying with backoff when the server cannot be reached.
-func (o *Describer) post(ctx context.Context, body []byte) (*http.Response, error) {
+func (o *Describer) post(ctx context.Context, endpoint string, body []byte) (*http.Response, error) {
 	wait := 250 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 		if err != nil {
 			return nil, fmt.Errorf("openai backend: %w", err)
 		}
@@ -224,167 +395,14 @@ func (o *Describer) post(ctx context.Context, body []byte) (*http.Response, erro
 			return resp, nil
 		}
 		if ctx.Err() != nil || attempt >= o.cfg.Retries {
-			return nil, fmt.Errorf("reach model server %s (tried %d times): %w", o.endpoint, attempt+1, err)
+			return nil, fmt.Errorf("reach model server %s (tried %d times): %w", endpoint, attempt+1, err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("reach model server %s: %w", o.endpoint, ctx.Err())
-		case <-time.After(wait):
+		if !sleep(ctx, wait) {
+			return nil, fmt.Errorf("reach model server %s: %w", endpoint, ctx.Err())
 		}
 		wait = backoff.Next(wait, 2*time.Second)
 	}
 }
 
-// streamResult is what a whole answer amounted to.
-type streamResult struct {
-	Text         string
-	FinishReason string
-	Usage        *usage
-}
-
-type usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-}
-
-// chunk is one streamed chat.completion.chunk, or a whole chat.completion.
-type chunk struct {
-	Choices []struct {
-		Delta struct {
-			Content *string `json:"content"`
-		} `json:"delta"`
-		Message struct {
-			Content *string `json:"content"`
-		} `json:"message"`
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *usage          `json:"usage"`
-	Error json.RawMessage `json:"error"`
-}
-
-// maxStreamLine bounds one SSE line; a longer one is an error, not a memory blow-up.
-const maxStreamLine = 1 << 20
-
-// parseStream reads a server-sent event stream of chat chunks, calling onText with the text so
-// far after each piece. It tolerates null content, empty deltas, a final usage chunk with no
-// choices, comments and other SSE fields, and a stream that ends without [DONE]; an error frame
-// ends it with that error.
-func parseStream(r io.Reader, onText func(string)) (streamResult, error) {
-	var res streamResult
-	var text strings.Builder
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxStreamLine)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		data, ok := strings.CutPrefix(line, "data:")
-		if !ok {
-			continue // blank separators, comments, event:/id:/retry: fields
-		}
-		data = strings.TrimSpace(data)
-		if data == "[DONE]" {
-			break
-		}
-		if data == "" {
-			continue
-		}
-		var c chunk
-		if err := json.Unmarshal([]byte(data), &c); err != nil {
-			return res, fmt.Errorf("unreadable stream chunk %q: %w", truncate(data, 120), err)
-		}
-		if len(c.Error) > 0 && string(c.Error) != "null" {
-			return res, fmt.Errorf("server error mid-stream: %s", errorText(c.Error))
-		}
-		if c.Usage != nil {
-			res.Usage = c.Usage
-		}
-		for _, ch := range c.Choices {
-			if ch.FinishReason != nil && *ch.FinishReason != "" {
-				res.FinishReason = *ch.FinishReason
-			}
-			if ch.Delta.Content != nil && *ch.Delta.Content != "" {
-				text.WriteString(*ch.Delta.Content)
-				if onText != nil {
-					onText(text.String())
-				}
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return res, fmt.Errorf("read stream: %w", err)
-	}
-	res.Text = text.String()
-	return res, nil
-}
-
-// parseCompletion reads a non-streamed chat.completion, for servers that ignore "stream".
-func parseCompletion(r io.Reader) (streamResult, error) {
-	var c chunk
-	if err := json.NewDecoder(io.LimitReader(r, maxStreamLine)).Decode(&c); err != nil {
-		return streamResult{}, fmt.Errorf("unreadable completion: %w", err)
-	}
-	if len(c.Error) > 0 && string(c.Error) != "null" {
-		return streamResult{}, fmt.Errorf("server error: %s", errorText(c.Error))
-	}
-	res := streamResult{Usage: c.Usage}
-	for _, ch := range c.Choices {
-		if ch.Message.Content != nil {
-			res.Text += *ch.Message.Content
-		}
-		if ch.FinishReason != nil {
-			res.FinishReason = *ch.FinishReason
-		}
-	}
-	return res, nil
-}
-
-// errorText extracts a message from an "error" that is a string or an object with "message".
-func errorText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var obj struct {
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(raw, &obj) == nil && obj.Message != "" {
-		return obj.Message
-	}
-	return truncate(string(raw), 300)
-}
-
-// explainHTTPError turns an error response into a message that says what to do.
-func explainHTTPError(server, model string, status int, body []byte) error {
-	msg := strings.TrimSpace(string(body))
-	var wrapped struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(body, &wrapped) == nil && len(wrapped.Error) > 0 {
-		msg = errorText(wrapped.Error)
-	}
-	lower := strings.ToLower(msg)
-	var hint string
-	switch {
-	case strings.Contains(lower, "image input is not supported") || strings.Contains(lower, "mmproj"):
-		hint = "the server cannot read images: start llama-server with --mmproj PATH (the model's multimodal projector), or use a vision model"
-	case strings.Contains(lower, "image urls are not currently supported"):
-		hint = "the server refused the image: it wants the image inline; check that it is a vision model and an up-to-date server"
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		hint = "the server wants an API key: set NARRATOR_OPENAI_API_KEY"
-	case status == http.StatusNotFound && strings.Contains(lower, "model"):
-		hint = fmt.Sprintf("model %q is not on the server: pull or load it (e.g. `ollama pull %s`), or pass another --model", model, model)
-	case status == http.StatusNotFound:
-		hint = "no chat completions endpoint there: check --openai-url (e.g. http://127.0.0.1:11434 for Ollama)"
-	}
-	err := fmt.Errorf("%s answered %d: %s", server, status, truncate(msg, 300))
-	if hint != "" {
-		err = fmt.Errorf("%w (%s)", err, hint)
-	}
-	return err
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+// closeBody closes an answer's body; an error closing what was read to the end says nothing.
+func closeBody(resp *http.Response) { _ = resp.Body.Close() }

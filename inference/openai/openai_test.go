@@ -167,9 +167,9 @@ func TestOpenAIStreamingDialects(t *testing.T) {
 			`{"choices":[{"delta":{"content":"A cat"}}]}`,
 			`{"choices":[{"delta":{"content":null},"finish_reason":"stop"}]}`,
 			`[DONE]`), "", "A cat", 1},
-		{"ends without DONE", sse(
+		{"finish reason without DONE (mlx_vlm.server before 0.4)", sse(
 			`{"choices":[{"delta":{"content":"Two people"}}]}`,
-			`{"choices":[{"delta":{"content":" talking."}}]}`), "", "Two people talking.", 2},
+			`{"choices":[{"delta":{"content":" talking."},"finish_reason":"stop"}]}`), "", "Two people talking.", 2},
 		{"comments, CRLF and event fields", ": keep-alive\r\nevent: message\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\r\n\r\ndata: [DONE]\r\n", "", "Hi", 1},
 		{"not streamed at all", `{"choices":[{"message":{"role":"assistant","content":"A dog."},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`, "application/json", "A dog.", 0},
 	}
@@ -210,6 +210,19 @@ func TestOpenAIErrorsSayWhatToDo(t *testing.T) {
 			[]string{"ollama pull test-vlm"}},
 		{"unauthorized", &modelServer{status: 401, body: "no"}, []string{"NARRATOR_OPENAI_API_KEY"}},
 		{"garbage stream", &modelServer{body: "data: {not json\n\n"}, []string{"unreadable stream chunk"}},
+		{"HTML page with status 200", &modelServer{contentType: "text/html; charset=utf-8", body: "<html><head><title>Captive portal</title></head><body><h1>Please log in</h1></body></html>"},
+			[]string{"answered 200 with text/html", "Captive portal Please log in"}},
+		{"JSON that is not a completion", &modelServer{contentType: "application/json", body: `{"status":"ok"}`}, []string{"not a chat completion", `{\"status\":\"ok\"}`}},
+		{"empty answer", &modelServer{body: sse(`{"choices":[{"delta":{"content":""},"finish_reason":"stop"}]}`, `[DONE]`)}, []string{"empty description", `"stop"`}},
+		{"only reasoning", &modelServer{body: sse(`{"choices":[{"delta":{"content":null,"reasoning_content":"Let me think"}}]}`, `{"choices":[{"delta":{},"finish_reason":"length"}]}`, `[DONE]`)},
+			[]string{"thinking model", "12 characters of reasoning", `"length"`}},
+		{"connection closed mid-answer", &modelServer{body: sse(`{"choices":[{"delta":{"content":"A red ball rests"}}]}`)}, []string{"stream ended early", "A red ball rests"}},
+		{"FastAPI detail", &modelServer{status: 400, contentType: "application/json", body: `{"detail":"Failed to load model mlx-community/x: not found"}`}, []string{"400: Failed to load model mlx-community/x"}},
+		{"FastAPI validation detail", &modelServer{status: 422, contentType: "application/json", body: `{"detail":[{"loc":["body","messages"],"msg":"field required","type":"missing"}]}`}, []string{"body.messages: field required"}},
+		{"vLLM before 0.11", &modelServer{status: 404, contentType: "application/json", body: `{"object":"error","message":"The model ` + "`test-vlm`" + ` does not exist.","type":"NotFoundError","param":null,"code":404}`},
+			[]string{"The model `test-vlm` does not exist."}},
+		{"LM Studio text model", &modelServer{status: 400, contentType: "application/json", body: `{"error":"Model does not support images. Please use a model that does."}`},
+			[]string{"Model does not support images", "reads only text"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -243,6 +256,7 @@ func TestOpenAIRetriesUnreachableServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dials.Store(0) // New asked which server it is
 	_, err = o.Describe(context.Background(), testFrame(), nil)
 	if err == nil || !strings.Contains(err.Error(), "tried 3 times") {
 		t.Fatalf("error %v, want one saying it tried 3 times", err)
@@ -274,6 +288,10 @@ func TestOpenAISendsTheGivenPrompt(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		var raw struct {
 			Messages []struct {
@@ -333,7 +351,7 @@ func TestProbeFindsOnlyAnsweringServers(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	down := "http://" + l.Addr().String()
 	l.Close()
-	found := Probe(context.Background(), []KnownServer{{"down", down}, {"up", up.URL}}, 500*time.Millisecond)
+	found := Probe(context.Background(), []KnownServer{{"down", down}, {"up", up.URL}}, 500*time.Millisecond, "")
 	if len(found) != 1 || found[0].Name != "up" || len(found[0].Models) != 1 || found[0].Models[0] != "smolvlm" {
 		t.Fatalf("Probe found %+v, want only the answering server with its model", found)
 	}
@@ -355,6 +373,57 @@ func FuzzParseStream(f *testing.F) {
 		})
 		if err == nil && res.Text != last {
 			t.Fatalf("final text %q, last partial %q", res.Text, last)
+		}
+	})
+}
+
+// TestRefusedThinkingSwitchIsDropped: Ollama 0.11.5 to 0.12.3 refuse reasoning_effort "none";
+// the request is sent again without it, and so are the following ones.
+func TestRefusedThinkingSwitchIsDropped(t *testing.T) {
+	var mu sync.Mutex
+	var efforts []any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		efforts = append(efforts, body["reasoning_effort"])
+		mu.Unlock()
+		if body["reasoning_effort"] != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":{"message":"invalid reasoning value: 'none' (must be \"high\", \"medium\", or \"low\")","type":"invalid_request_error"}}`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, sse(`{"choices":[{"delta":{"content":"A cat."},"finish_reason":"stop"}]}`, `[DONE]`))
+	}))
+	defer srv.Close()
+	cfg, _ := Config{URL: srv.URL}.withDefaults()
+	thinking := true
+	o, err := newWith(cfg, &server{Kind: KindOllama, URL: srv.URL, Models: []model{{ID: "qwen3-vl:2b", Vision: &thinking, Thinking: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if res, err := o.Describe(context.Background(), testFrame(), nil); err != nil || res.Text != "A cat." {
+			t.Fatalf("Describe: %q, %v", res.Text, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(efforts) != 3 || efforts[0] != "none" || efforts[1] != nil || efforts[2] != nil {
+		t.Fatalf("reasoning_effort sent %v, want none once, then never", efforts)
+	}
+}
+
+func FuzzErrorMessage(f *testing.F) {
+	for _, s := range []string{`{"error":"x"}`, `{"error":{"message":"y"}}`, `{"detail":"Not Found"}`, `{"detail":[{"loc":["a",1],"msg":"m"}]}`, `{"message":"z"}`, `<html>x</html>`, `null`, `{"error":null}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		msg := errorMessage(body)
+		if len(body) > 0 && len(body) < 200 && msg == "" && strings.TrimSpace(pageText(body)) != "" && !strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+			t.Fatalf("no message from %q", body)
 		}
 	})
 }

@@ -2,9 +2,6 @@ package openai
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -26,27 +23,42 @@ var LocalServers = []KnownServer{
 	{"vLLM", "http://127.0.0.1:8000"},
 }
 
-// FoundServer is a server that answered the probe, with the models it lists.
+// DefaultProbeTimeout bounds each request of the probe of a local port.
+const DefaultProbeTimeout = 300 * time.Millisecond
+
+// FoundServer is a server that answered the probe.
 type FoundServer struct {
 	KnownServer
-	Models []string
+	Kind   Kind     // which server it turned out to be
+	Models []string // the models it lists
+	// Err is set when the server answered but cannot be used as it is: it wants an API key
+	// (answered 401) or is still loading its model (503).
+	Err error
+
+	srv *server
 }
 
-// Probe asks each server for its model list at once, each within timeout, and returns those
-// that answered, in the order given.
-func Probe(ctx context.Context, servers []KnownServer, timeout time.Duration) []FoundServer {
+// Probe identifies the server at each address at once, each request within timeout, with
+// apiKey (if any) as a bearer token, and returns those that answered, in the order given.
+func Probe(ctx context.Context, servers []KnownServer, timeout time.Duration, apiKey string) []FoundServer {
 	client := &http.Client{Timeout: timeout}
 	found := make([]*FoundServer, len(servers))
 	var wg sync.WaitGroup
 	for i, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			models, err := listModels(ctx, client, s.URL, "")
-			if err == nil {
-				found[i] = &FoundServer{KnownServer: s, Models: models}
+		wg.Go(func() {
+			srv, err := identify(ctx, client, baseURL(s.URL), apiKey)
+			if srv == nil && !answered(err) {
+				return
 			}
-		}()
+			f := &FoundServer{KnownServer: s, Err: err, srv: srv}
+			if srv != nil {
+				f.Kind = srv.Kind
+				for _, m := range srv.Models {
+					f.Models = append(f.Models, m.ID)
+				}
+			}
+			found[i] = f
+		})
 	}
 	wg.Wait()
 	var out []FoundServer
@@ -58,44 +70,11 @@ func Probe(ctx context.Context, servers []KnownServer, timeout time.Duration) []
 	return out
 }
 
-// listModels reads GET /v1/models.
-func listModels(ctx context.Context, client *http.Client, url, apiKey string) ([]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL(url)+"/v1/models", nil)
-	if err != nil {
-		return nil, err
-	}
-	if apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+apiKey)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s/v1/models: status %d", baseURL(url), resp.StatusCode)
-	}
-	var list struct {
-		Data []struct {
-			ID string `json:"id"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&list); err != nil {
-		return nil, fmt.Errorf("GET %s/v1/models: %w", baseURL(url), err)
-	}
-	var ids []string
-	for _, m := range list.Data {
-		if m.ID != "" {
-			ids = append(ids, m.ID)
-		}
-	}
-	return ids, nil
-}
-
 // visionHints are substrings of model ids that usually read images.
-var visionHints = []string{"vl", "vision", "llava", "fastvlm", "smolvlm", "moondream", "gemma3", "minicpm-v", "pixtral", "bakllava", "idefics", "florence", "paligemma", "internvl", "molmo"}
+var visionHints = []string{"vl", "vision", "llava", "fastvlm", "smolvlm", "moondream", "gemma3", "gemma-3", "minicpm-v", "pixtral", "bakllava", "idefics", "florence", "paligemma", "internvl", "molmo", "mmproj"}
 
-// IsVisionModel guesses from its id whether a model reads images.
+// IsVisionModel guesses from its id whether a model reads images. It is the last resort:
+// the servers that say what their models can do are asked first.
 func IsVisionModel(id string) bool {
 	id = strings.ToLower(id)
 	for _, h := range visionHints {
@@ -104,14 +83,4 @@ func IsVisionModel(id string) bool {
 		}
 	}
 	return false
-}
-
-// pickVisionModel returns the first model that looks like it reads images, else the first.
-func pickVisionModel(models []string) string {
-	for _, m := range models {
-		if IsVisionModel(m) {
-			return m
-		}
-	}
-	return models[0]
 }
