@@ -19,7 +19,7 @@ func open(ctx context.Context, o inference.Options) (inference.Describer, error)
 	if err != nil {
 		return nil, err
 	}
-	o.Logger.Info("backend: " + d.announce())
+	o.Logger.Info("backend: chosen", "why", d.announce())
 	return d, nil
 }
 
@@ -44,13 +44,13 @@ func find(ctx context.Context, o inference.Options) (inference.Describer, string
 		var auth *errAuth
 		if errors.As(s.Err, &auth) {
 			why := fmt.Sprintf("%s at %s answered %d: set NARRATOR_OPENAI_API_KEY", name, s.URL, auth.status)
-			o.Logger.Info("backend: " + why)
+			o.Logger.Info("backend: a model server wants an API key: set NARRATOR_OPENAI_API_KEY", "server", name, "url", s.URL, "status", auth.status)
 			whyNot = append(whyNot, why)
 			continue
 		}
 		d, err := useFound(ctx, s, o)
 		if err != nil {
-			o.Logger.Info("backend: " + name + " at " + s.URL + " answered but cannot be used: " + err.Error())
+			o.Logger.Info("backend: a model server answered but cannot be used", "server", name, "url", s.URL, "error", err)
 			whyNot = append(whyNot, name+" at "+s.URL+" cannot be used")
 			continue
 		}

@@ -367,7 +367,7 @@ func (o *Describer) fallback(status int, body []byte) bool {
 		// FastAPI's {"detail":"Not Found"}: mlx_vlm.server before 0.4.0 has no /v1 prefix.
 		legacy := baseURL(o.cfg.URL) + "/chat/completions"
 		o.endpoint.Store(&legacy)
-		o.cfg.Logger.Info("backend: the server has no /v1 paths (mlx_vlm.server before 0.4.0); using " + legacy)
+		o.cfg.Logger.Info("backend: the server has no /v1 paths (mlx_vlm.server before 0.4.0); using its own", "endpoint", legacy)
 		return true
 	case status == http.StatusBadRequest && !o.noSwitch.Load() && (strings.Contains(msg, "reasoning") || strings.Contains(msg, "thinking") || strings.Contains(msg, "chat_template_kwargs")):
 		o.noSwitch.Store(true)
