@@ -25,3 +25,7 @@ func Kill(cmd *exec.Cmd) error {
 func Alive(cmd *exec.Cmd) bool {
 	return cmd.Process != nil && groupAlive(cmd.Process.Pid)
 }
+
+// GroupAlive reports whether any process of group pgid is still running. On Linux exited
+// processes waiting to be reaped (zombies) do not count.
+func GroupAlive(pgid int) bool { return groupAlive(pgid) }

@@ -25,5 +25,3 @@ func killGroup(pgid int) error {
 	}
 	return nil
 }
-
-func groupAlive(pgid int) bool { return pgid > 0 && syscall.Kill(-pgid, 0) == nil }
