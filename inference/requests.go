@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/recent"
 )
 
 // PromptDescriber is a Describer that can follow a prompt given with each call: the narrator's
@@ -29,9 +30,9 @@ type requests struct {
 	prompts *bus.Queue[bus.Prompt]
 
 	mu     sync.Mutex
-	newest map[string]bus.Frame // camera → its newest frame
-	last   string               // the camera that sent a frame last
-	prompt string               // the narrator's active prompt; "" until one is known
+	newest *recent.Index[string, bus.Frame] // camera → its newest frame
+	last   string                           // the camera that sent a frame last
+	prompt string                           // the narrator's active prompt; "" until one is known
 
 	calls sync.Mutex // held while the describer runs: it takes one call at a time
 }
@@ -56,7 +57,7 @@ func newRequests(conn *bus.Conn, counters *bus.Counters) (*requests, error) {
 		}
 		return nil, err
 	}
-	return &requests{conn: conn, reqs: reqs, prompts: prompts, newest: map[string]bus.Frame{}}, nil
+	return &requests{conn: conn, reqs: reqs, prompts: prompts, newest: recent.New[string, bus.Frame](maxCameras)}, nil
 }
 
 // start serves requests and follows the prompt until ctx ends or the returned stop is called;
@@ -82,16 +83,8 @@ const maxCameras = 64
 func (r *requests) remember(f bus.Frame) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.newest[f.Camera]; !ok && len(r.newest) >= maxCameras {
-		oldest := ""
-		for cam, g := range r.newest {
-			if oldest == "" || g.CapturedAt.Before(r.newest[oldest].CapturedAt) {
-				oldest = cam
-			}
-		}
-		delete(r.newest, oldest)
-	}
-	r.newest[f.Camera], r.last = f, f.Camera
+	r.newest.Put(f.Camera, f)
+	r.last = f.Camera
 }
 
 // frame is the newest frame of camera, or of the camera heard from last when camera is "".
@@ -101,7 +94,7 @@ func (r *requests) frame(camera string) (bus.Frame, error) {
 	if camera == "" {
 		camera = r.last
 	}
-	f, ok := r.newest[camera]
+	f, ok := r.newest.Get(camera)
 	switch {
 	case ok:
 		return f, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
+	"github.com/narrator-dev/narrator/internal/recent"
 )
 
 // promptDouble is a test double that follows prompts: it answers with the prompt it was given,
@@ -128,15 +129,15 @@ func TestDescribeRequestWithABackendThatTakesNoPrompt(t *testing.T) {
 }
 
 func TestNewestFramesAreKeptForBoundedCameras(t *testing.T) {
-	r := &requests{newest: map[string]bus.Frame{}}
+	r := &requests{newest: recent.New[string, bus.Frame](maxCameras)}
 	t0 := time.Unix(1000, 0)
 	for i := range maxCameras + 10 {
 		r.remember(bus.Frame{ID: fmt.Sprint(i), Camera: fmt.Sprintf("cam%d", i), CapturedAt: t0.Add(time.Duration(i) * time.Second)})
 	}
-	if len(r.newest) != maxCameras {
-		t.Fatalf("kept %d cameras, want %d", len(r.newest), maxCameras)
+	if r.newest.Len() != maxCameras {
+		t.Fatalf("kept %d cameras, want %d", r.newest.Len(), maxCameras)
 	}
-	if _, ok := r.newest["cam0"]; ok {
+	if _, ok := r.newest.Get("cam0"); ok {
 		t.Fatal("the camera heard from least recently was kept")
 	}
 	if f, err := r.frame(""); err != nil || f.Camera != fmt.Sprintf("cam%d", maxCameras+9) {

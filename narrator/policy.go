@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/recent"
 )
 
 // Mode is what the narrator says unasked.
@@ -119,9 +120,8 @@ type Policy struct {
 	urgent  map[string]bool
 	salient map[string]bool
 	paused  bool
-	history []spoken // oldest first; the last is the last said
-	streams map[string]*stream
-	order   []string // stream ids, oldest first
+	history []spoken                       // oldest first; the last is the last said
+	streams *recent.Index[string, *stream] // unfinished descriptions by id
 }
 
 // NewPolicy fills cfg's defaults and returns a policy that has said nothing yet.
@@ -159,7 +159,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	if cfg.UrgentKeywords == nil {
 		cfg.UrgentKeywords = DefaultUrgentKeywords
 	}
-	p := &Policy{cfg: cfg, urgent: contentWords(strings.Join(cfg.UrgentKeywords, " ")), salient: map[string]bool{}, streams: map[string]*stream{}}
+	p := &Policy{cfg: cfg, urgent: contentWords(strings.Join(cfg.UrgentKeywords, " ")), salient: map[string]bool{}, streams: recent.New[string, *stream](maxStreams)}
 	for w := range salientWords {
 		p.salient[w] = true
 	}
@@ -243,7 +243,7 @@ func (p *Policy) priority(words map[string]bool, requested bool) string {
 // complete sentence worth saying, Partial returns that sentence to say while the model goes on;
 // Final then says only the rest. It returns nil when there is nothing to say yet.
 func (p *Policy) Partial(d bus.Description, requested bool, now time.Time) *Say {
-	if _, seen := p.streams[d.ID]; seen || d.Error != "" {
+	if _, seen := p.streams.Get(d.ID); seen || d.Error != "" {
 		return nil
 	}
 	if !requested && p.quiet() != "" {
@@ -286,27 +286,10 @@ func (p *Policy) refreshDue(now time.Time) bool {
 	return p.cfg.Mode == ModeNarrate && len(p.history) > 0 && now.Sub(p.history[len(p.history)-1].at) >= p.cfg.Refresh
 }
 
-func (p *Policy) track(id string, st *stream) {
-	p.streams[id] = st
-	p.order = append(p.order, id)
-	for len(p.order) > maxStreams {
-		delete(p.streams, p.order[0])
-		p.order = p.order[1:]
-	}
-}
+func (p *Policy) track(id string, st *stream) { p.streams.Put(id, st) }
 
 func (p *Policy) untrack(id string) *stream {
-	st := p.streams[id]
-	if st == nil {
-		return nil
-	}
-	delete(p.streams, id)
-	for i, o := range p.order {
-		if o == id {
-			p.order = append(p.order[:i], p.order[i+1:]...)
-			break
-		}
-	}
+	st, _ := p.streams.Delete(id)
 	return st
 }
 

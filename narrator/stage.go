@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/recent"
 )
 
 // Config configures the narrator stage.
@@ -69,12 +70,10 @@ type Stage struct {
 
 	prompt     bus.Prompt
 	promptStat os.FileInfo
-	camera     string            // the camera of the last description, for repeats
-	pending    map[string]string // describe request id → purpose
-	pendingIDs []string
-	asking     int              // describe requests whose acknowledgement has not come back yet
-	utterances map[string]*sent // by utterance id
-	uttIDs     []string
+	camera     string                        // the camera of the last description, for repeats
+	pending    *recent.Index[string, string] // describe request id → purpose
+	asking     int                           // describe requests whose acknowledgement has not come back yet
+	utterances *recent.Index[string, *sent]  // by utterance id
 
 	spoken, suppressed, stale, cuesInvalid, controlsBad *bus.Counter
 }
@@ -110,7 +109,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	}
 	s := &Stage{
 		cfg: cfg, conn: conn, policy: policy,
-		pending: map[string]string{}, utterances: map[string]*sent{},
+		pending: recent.New[string, string](maxPending), utterances: recent.New[string, *sent](maxUtterances),
 		spoken:      cfg.Counters.Counter("narrator.spoken"),
 		suppressed:  cfg.Counters.Counter("narrator.suppressed"),
 		stale:       cfg.Counters.Counter("narrator.stale"),
@@ -252,7 +251,7 @@ func (s *Stage) description(d bus.Description, now time.Time) {
 	s.camera = d.Camera
 	purpose, requested := "", false
 	if d.RequestID != "" {
-		purpose, requested = s.pending[d.RequestID]
+		purpose, requested = s.pending.Get(d.RequestID)
 	}
 	director := s.policy.Mode() == ModeDirector && purpose != bus.ControlAsk
 	if d.Partial {
@@ -325,12 +324,7 @@ type sent struct {
 
 // send publishes u and remembers it.
 func (s *Stage) send(u bus.Utterance) {
-	s.utterances[u.ID] = &sent{u: u}
-	s.uttIDs = append(s.uttIDs, u.ID)
-	if len(s.uttIDs) > maxUtterances {
-		delete(s.utterances, s.uttIDs[0])
-		s.uttIDs = s.uttIDs[1:]
-	}
+	s.utterances.Put(u.ID, &sent{u: u})
 	s.spoken.Add(1)
 	s.publish(bus.SubjectUtterances, u)
 }
@@ -339,15 +333,17 @@ func (s *Stage) send(u bus.Utterance) {
 // is forgotten by the policy. One it dropped as paused although narration is not paused raced
 // a resume (controls and utterances travel on different subjects), so it is sent once more.
 func (s *Stage) speechEvent(e bus.SpeechEvent) {
-	st := s.utterances[e.UtteranceID]
-	if st == nil || e.State != bus.SpeechDropped {
+	st, ok := s.utterances.Get(e.UtteranceID)
+	if !ok || e.State != bus.SpeechDropped {
 		return
 	}
 	if e.Reason == ReasonPaused && !s.policy.Paused() && st.resends == 0 {
 		again := st.u
 		again.ID = bus.NewID()
 		s.send(again)
-		s.utterances[again.ID].resends = 1
+		if st, ok := s.utterances.Get(again.ID); ok {
+			st.resends = 1
+		}
 		return
 	}
 	s.policy.Unspoken(st.u.DescriptionID)
@@ -355,8 +351,8 @@ func (s *Stage) speechEvent(e bus.SpeechEvent) {
 
 // utteranceOf is the first utterance published for a description, "" if none is remembered.
 func (s *Stage) utteranceOf(descriptionID string) string {
-	for _, id := range s.uttIDs {
-		if s.utterances[id].u.DescriptionID == descriptionID {
+	for id, st := range s.utterances.All() {
+		if st.u.DescriptionID == descriptionID {
 			return id
 		}
 	}
@@ -365,22 +361,11 @@ func (s *Stage) utteranceOf(descriptionID string) string {
 
 // expectRequest remembers a describe request until its description arrives.
 func (s *Stage) expectRequest(id, purpose string) {
-	s.pending[id] = purpose
-	s.pendingIDs = append(s.pendingIDs, id)
-	if len(s.pendingIDs) > maxPending {
-		delete(s.pending, s.pendingIDs[0])
-		s.pendingIDs = s.pendingIDs[1:]
-	}
+	s.pending.Put(id, purpose)
 }
 
 func (s *Stage) forgetRequest(id string) {
-	delete(s.pending, id)
-	for i, p := range s.pendingIDs {
-		if p == id {
-			s.pendingIDs = append(s.pendingIDs[:i], s.pendingIDs[i+1:]...)
-			return
-		}
-	}
+	s.pending.Delete(id)
 }
 
 // describeResult is the inference stage's answer to a describe request made for a control.
