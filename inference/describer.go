@@ -12,7 +12,8 @@ import (
 // DefaultPrompt asks for the short, concrete descriptions narration needs.
 const DefaultPrompt = "Describe what you see in about 15 words. Mention people, objects and what changed. No preamble."
 
-// Describer describes one frame. Implementations are called from one goroutine at a time.
+// Describer describes one frame. The inference stage calls it from one goroutine only (its loop
+// owns the describer), so an implementation needs no lock for its own state.
 type Describer interface {
 	// Describe returns the description of f. It may call partial with the text so far while it
 	// generates; it must return promptly when ctx ends.

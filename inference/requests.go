@@ -34,7 +34,9 @@ type requests struct {
 	last   string                           // the camera that sent a frame last
 	prompt string                           // the narrator's active prompt; "" until one is known
 
-	calls sync.Mutex // held while the describer runs: it takes one call at a time
+	// jobs carries each accepted request to the stage's loop, the one goroutine that runs the
+	// describer.
+	jobs chan job
 }
 
 func newRequests(conn *bus.Conn, counters *bus.Counters) (*requests, error) {
@@ -57,7 +59,7 @@ func newRequests(conn *bus.Conn, counters *bus.Counters) (*requests, error) {
 		}
 		return nil, err
 	}
-	return &requests{conn: conn, reqs: reqs, prompts: prompts, newest: recent.New[string, bus.Frame](maxCameras)}, nil
+	return &requests{conn: conn, reqs: reqs, prompts: prompts, newest: recent.New[string, bus.Frame](maxCameras), jobs: make(chan job)}, nil
 }
 
 // start serves requests and follows the prompt until ctx ends or the returned stop is called;
@@ -161,16 +163,18 @@ func (r *requests) serve(ctx context.Context, s *Stage) {
 			s.cfg.Logger.Warn("describe request not acknowledged", "err", err)
 		}
 		if rep.OK {
-			s.describe(ctx, f, req.Body)
+			select { // the loop describes it as soon as the describer is free
+			case r.jobs <- job{f: f, req: req.Body}:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }
 
-// call runs the describer on f, one call at a time, with prompt, or else the narrator's
-// active prompt, when the describer takes prompts.
+// call runs the describer on f with prompt, or else the narrator's active prompt, when the
+// describer takes prompts. Only the stage's loop calls it.
 func (r *requests) call(ctx context.Context, d Describer, f bus.Frame, prompt string, partial func(string)) (Result, error) {
-	r.calls.Lock()
-	defer r.calls.Unlock()
 	if prompt == "" {
 		r.mu.Lock()
 		prompt = r.prompt

@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -142,5 +143,48 @@ func TestNewestFramesAreKeptForBoundedCameras(t *testing.T) {
 	}
 	if f, err := r.frame(""); err != nil || f.Camera != fmt.Sprintf("cam%d", maxCameras+9) {
 		t.Fatalf("frame(\"\") = %+v, %v; want the last camera's", f, err)
+	}
+}
+
+// goroutineDouble records which goroutine runs each call.
+type goroutineDouble struct {
+	promptDouble
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (g *goroutineDouble) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(string)) (Result, error) {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)] // "goroutine 42 [running]:…"
+	id, _, _ := strings.Cut(string(buf), " [")
+	g.mu.Lock()
+	g.ids[id] = true
+	g.mu.Unlock()
+	return g.promptDouble.DescribePrompt(ctx, f, prompt, partial)
+}
+
+func (g *goroutineDouble) Describe(ctx context.Context, f bus.Frame, partial func(string)) (Result, error) {
+	return g.DescribePrompt(ctx, f, "(own prompt)", partial)
+}
+
+// TestOneGoroutineOwnsTheDescriber: frames and describe requests are described by the same
+// goroutine, so no describer ever needs a lock (issue: a mutex shared between the two).
+func TestOneGoroutineOwnsTheDescriber(t *testing.T) {
+	d := &goroutineDouble{ids: map[string]bool{}}
+	pub, descriptions := startInference(t, d)
+	publishFrame(t, pub, "f1", "cam0")
+	final(t, descriptions)
+	for range 3 {
+		if rep := request(t, pub, bus.DescribeRequest{Purpose: bus.ControlAsk, Prompt: "What is red?"}); !rep.OK {
+			t.Fatalf("reply %+v", rep)
+		}
+		final(t, descriptions)
+		publishFrame(t, pub, bus.NewID(), "cam0")
+		final(t, descriptions)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.ids) != 1 {
+		t.Fatalf("the describer ran on %d goroutines (%v), want one", len(d.ids), d.ids)
 	}
 }

@@ -10,6 +10,10 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 )
 
+// DefaultPreempt is the command line's default for Config.Preempt: a generation for a scene
+// that is gone is cancelled.
+const DefaultPreempt = true
+
 // Config configures the inference stage.
 type Config struct {
 	// Describer produces the descriptions. Required.
@@ -26,7 +30,7 @@ type Config struct {
 	// ends), published as a final description with Cancelled set, and the new frame is
 	// described at once. Answers to describe requests are never preempted, nor is the
 	// generation that replaced a preempted one, so a scene that keeps changing is still
-	// described. Default: false (the CLI default is on).
+	// described. Default: false (the command line's default is DefaultPreempt).
 	Preempt bool
 	// PreemptDistance is the least hash distance (of 64 bits) of a changed frame that
 	// preempts. Default: 0, every frame the capture gate calls a scene change.
@@ -106,28 +110,78 @@ func (s *Stage) Run(ctx context.Context) error {
 	return nil
 }
 
-// loop describes the newest frame whenever the describer is free, until ctx ends.
+// job is one generation: a frame, and the describe request it answers, if any.
+type job struct {
+	f   bus.Frame
+	req bus.DescribeRequest
+}
+
+// loop is the one goroutine that owns the describer: it describes the answer to each accepted
+// describe request, else the newest frame, one at a time, until ctx ends. Frames reach it from
+// a reader goroutine; requests from the requests' server, after it has acknowledged them.
 func (s *Stage) loop(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	incoming := make(chan bus.Frame)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		s.readFrames(ctx, incoming)
+	}()
+	defer func() {
+		cancel()
+		<-readerDone
+	}()
 	var next *bus.Frame // the newest frame that arrived during the last generation
 	preemptible := true // false right after a preemption
 	for {
-		var f bus.Frame
-		if next != nil {
-			f, next = *next, nil
-		} else {
-			var err error
-			if f, err = s.frames.Next(ctx); err != nil {
+		var j job
+		select { // an accepted request goes first: someone is waiting for its answer
+		case j = <-s.requests.jobs:
+		default:
+			if next != nil {
+				j, next = job{f: *next}, nil
+				break
+			}
+			var ok bool
+			select {
+			case j = <-s.requests.jobs:
+			case j.f, ok = <-incoming:
+				if !ok {
+					return
+				}
+			case <-ctx.Done():
 				return
 			}
-			s.requests.remember(f)
 		}
-		if !s.cfg.Preempt {
-			s.describe(ctx, f, bus.DescribeRequest{})
-			continue
+		asked := j.req.ID != ""
+		newest, cancelled := s.describeWatching(ctx, j, incoming, s.cfg.Preempt && !asked && preemptible)
+		if newest != nil {
+			if next != nil {
+				s.replaced.Add(1)
+			}
+			next = newest
 		}
-		var cancelled bool
-		next, cancelled = s.describeWatching(ctx, f, preemptible)
-		preemptible = !cancelled
+		if !asked {
+			preemptible = !cancelled
+		}
+	}
+}
+
+// readFrames takes frames from the bus, remembers each for describe requests, and hands them
+// to the loop, until ctx ends; then it closes out.
+func (s *Stage) readFrames(ctx context.Context, out chan<- bus.Frame) {
+	defer close(out)
+	for {
+		f, err := s.frames.Next(ctx)
+		if err != nil {
+			return
+		}
+		s.requests.remember(f)
+		select {
+		case out <- f:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -138,36 +192,41 @@ func (p *preemption) Error() string {
 	return fmt.Sprintf("preempted by frame %s (scene changed, distance %d)", p.by.ID, p.by.Distance)
 }
 
-// describeWatching describes f while taking the frames that arrive meanwhile, keeping the
-// newest. If preemptible and one of them shows a new scene of f's camera, the generation is
-// cancelled. It returns the newest frame that arrived, if any, and whether f's generation was
-// cancelled.
-func (s *Stage) describeWatching(ctx context.Context, f bus.Frame, preemptible bool) (*bus.Frame, bool) {
+// describeWatching describes j while taking the frames that arrive meanwhile, keeping the
+// newest (the others are counted as replaced). If preemptible and one of them shows a new
+// scene of the frame's camera, the generation is cancelled. It returns the newest frame that
+// arrived, if any, and whether the generation was cancelled.
+func (s *Stage) describeWatching(ctx context.Context, j job, incoming <-chan bus.Frame, preemptible bool) (*bus.Frame, bool) {
 	gctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	wctx, stopWatching := context.WithCancel(ctx)
+	stop := make(chan struct{})
 	newest := make(chan *bus.Frame, 1)
 	go func() {
 		var held *bus.Frame
 		defer func() { newest <- held }()
 		for {
-			nf, err := s.frames.Next(wctx)
-			if err != nil {
+			var nf bus.Frame
+			var ok bool
+			select {
+			case <-stop:
 				return
+			case nf, ok = <-incoming:
+				if !ok {
+					return
+				}
 			}
-			s.requests.remember(nf)
 			if held != nil {
 				s.replaced.Add(1)
 			}
 			held = &nf
-			if preemptible && nf.Camera == f.Camera && nf.Reason == bus.FrameChanged && nf.Distance >= s.cfg.PreemptDistance {
+			if preemptible && nf.Camera == j.f.Camera && nf.Reason == bus.FrameChanged && nf.Distance >= s.cfg.PreemptDistance {
 				cancel(&preemption{by: nf})
 				return
 			}
 		}
 	}()
-	cancelled := s.describe(gctx, f, bus.DescribeRequest{})
-	stopWatching()
+	cancelled := s.describe(gctx, j.f, j.req)
+	close(stop)
 	return <-newest, cancelled
 }
 

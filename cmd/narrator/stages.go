@@ -47,7 +47,7 @@ func (o *inferOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.workerPython, "worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "Python interpreter (`PATH`) for the mlx worker, with mlx-vlm installed (default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
 	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
 	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
-	fs.BoolVar(&o.preempt, "preempt", true, "when the scene changes while the model still describes the old one, cancel that and describe the new scene at once (answers to questions are never cancelled)")
+	fs.BoolVar(&o.preempt, "preempt", inference.DefaultPreempt, "when the scene changes while the model still describes the old one, cancel that and describe the new scene at once (answers to questions are never cancelled)")
 }
 
 func (o *inferOptions) validate() error {
