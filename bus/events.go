@@ -158,7 +158,7 @@ type Decision struct {
 	DecidedAt     time.Time `json:"decided_at"`
 }
 
-// Utterance priorities.
+// Utterance priorities (and PriorityAnnouncement, in announce.go).
 const (
 	PriorityNormal = "normal"
 	PriorityUrgent = "urgent"
@@ -175,6 +175,10 @@ type Utterance struct {
 	CapturedAt    time.Time `json:"captured_at"`
 	CreatedAt     time.Time `json:"created_at"`
 	NotAfter      time.Time `json:"not_after"`
+	// Kind is KindNarration or KindAnnouncement (empty: narration); Topic says what an
+	// announcement is about (TopicStartup, TopicCameraLost, …).
+	Kind  string `json:"kind,omitempty"`
+	Topic string `json:"topic,omitempty"`
 }
 
 // Speech states.
@@ -199,6 +203,9 @@ type SpeechEvent struct {
 	SpokenAt    time.Time `json:"spoken_at,omitzero"`
 	// GlassToEarMS is SpokenAt minus CapturedAt in milliseconds, on started and later events.
 	GlassToEarMS float64 `json:"glass_to_ear_ms,omitempty"`
+	// Kind and Topic are the utterance's.
+	Kind  string `json:"kind,omitempty"`
+	Topic string `json:"topic,omitempty"`
 }
 
 // Stats is a process's counters, on SubjectStats, published once a second while any changes.

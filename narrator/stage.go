@@ -310,7 +310,7 @@ func (s *Stage) description(d bus.Description, now time.Time) {
 func (s *Stage) utter(camera, descriptionID string, capturedAt time.Time, say Say, now time.Time) string {
 	u := bus.Utterance{
 		ID: bus.NewID(), Camera: camera, DescriptionID: descriptionID, Text: say.Text,
-		Priority: say.Priority, CapturedAt: capturedAt, CreatedAt: now, NotAfter: say.NotAfter,
+		Priority: say.Priority, CapturedAt: capturedAt, CreatedAt: now, NotAfter: say.NotAfter, Kind: bus.KindNarration,
 	}
 	s.send(u)
 	return u.ID

@@ -45,6 +45,43 @@ type Options struct {
 	CheckTimeout time.Duration
 	// Logger receives the announcement of what was chosen and why. Default: slog.Default().
 	Logger *slog.Logger
+	// Chosen, when set, is filled with what Open chose and why it fell back, for the spoken
+	// start-up announcements.
+	Chosen *Choice
+}
+
+// Choice is what Open chose: the speaker's mode (ModePortAudio, ModeSay, ModeText or ModeNone),
+// its synthesizer and voice, and, when the output asked for did not work, why in one word.
+type Choice struct {
+	Mode        string
+	Synthesizer string // "espeak-ng", "piper", "say"; empty for text and none
+	Voice       string
+	// Fallback is FallbackDevice, FallbackVoice or FallbackSynth when Open fell back; empty when not.
+	Fallback string
+}
+
+// Why Open fell back.
+const (
+	FallbackDevice = "device" // the audio device was not found, or failed its start-up check
+	FallbackVoice  = "voice"  // the voice asked for could not be loaded
+	FallbackSynth  = "synth"  // no synthesizer is installed
+)
+
+// fallbackError is an output that failed, with why in one word.
+type fallbackError struct {
+	why string
+	err error
+}
+
+func (e fallbackError) Error() string { return e.err.Error() }
+func (e fallbackError) Unwrap() error { return e.err }
+
+func fallbackOf(err error) string {
+	var f fallbackError
+	if errors.As(err, &f) {
+		return f.why
+	}
+	return FallbackDevice
 }
 
 // Open chooses the speaker for o.Mode, checks that its output works and announces what it
@@ -73,8 +110,14 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	text := func(why string) Speaker {
-		log.Warn("speech: printing what would be said instead", "why", why)
+	chosen := o.Chosen
+	if chosen == nil {
+		chosen = &Choice{}
+	}
+	*chosen = Choice{Mode: o.Mode, Voice: o.Voice}
+	text := func(err error) Speaker {
+		log.Warn("speech: printing what would be said instead", "why", err)
+		*chosen = Choice{Mode: ModeText, Voice: o.Voice, Fallback: fallbackOf(err)}
 		return NewText(o.Text)
 	}
 	switch o.Mode {
@@ -87,28 +130,32 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 	case ModeSay:
 		s, err := NewSay(o.Voice, o.Rate, o.Device)
 		if err != nil {
-			return text(err.Error()), nil
+			return text(fallbackError{FallbackSynth, err}), nil
 		}
+		chosen.Synthesizer = "say"
 		log.Info("speech: macOS say", "voice", orDefault(o.Voice), "rate", o.Rate, "device", orDefault(o.Device))
 		return s, nil
 	case ModePortAudio:
 		a, err := openAudio(ctx, o)
 		if err != nil {
-			return text(err.Error()), nil
+			return text(err), nil
 		}
 		announce(log, a, o)
+		*chosen = Choice{Mode: ModePortAudio, Synthesizer: a.Synth.Name(), Voice: o.Voice}
 		return a, nil
 	case ModeAuto:
 		a, err := openAudio(ctx, o)
 		if err == nil {
 			announce(log, a, o)
+			*chosen = Choice{Mode: ModePortAudio, Synthesizer: a.Synth.Name(), Voice: o.Voice}
 			return a, nil
 		}
 		if s, serr := NewSay(o.Voice, o.Rate, o.Device); serr == nil {
 			log.Warn("speech: using macOS say instead", "why", err, "voice", orDefault(o.Voice), "rate", o.Rate)
+			*chosen = Choice{Mode: ModeSay, Synthesizer: "say", Voice: o.Voice, Fallback: fallbackOf(err)}
 			return s, nil
 		}
-		return text(err.Error()), nil
+		return text(err), nil
 	}
 	return nil, fmt.Errorf("speech %q: use one of %v", o.Mode, Modes)
 }
@@ -117,18 +164,22 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 func openAudio(ctx context.Context, o Options) (*Audio, error) {
 	synth, err := bestSynth(o.Voice, o.Rate)
 	if err != nil {
-		return nil, err
+		why := FallbackSynth
+		if o.Voice != "" {
+			why = FallbackVoice
+		}
+		return nil, fallbackError{why, err}
 	}
 	player, err := OpenPortAudio(o.Device, o.Volume)
 	if err != nil {
-		return nil, err
+		return nil, fallbackError{FallbackDevice, err}
 	}
 	a := &Audio{Synth: synth, Player: player, Earcons: o.Earcons}
 	cctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	if err := a.Check(cctx); err != nil {
 		_ = player.Close()
-		return nil, fmt.Errorf("%s failed its start-up check: %w", a.Player.Name(), err)
+		return nil, fallbackError{FallbackDevice, fmt.Errorf("%s failed its start-up check: %w", a.Player.Name(), err)}
 	}
 	return a, nil
 }

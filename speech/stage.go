@@ -17,14 +17,20 @@ const (
 	ReasonStale      = "stale"      // it could not start before its not_after
 	ReasonSuperseded = "superseded" // newer narration filled the queue: the newest wins
 	ReasonUrgent     = "urgent"     // an urgent utterance cut in
-	ReasonStopped    = "stopped"    // a stop command
-	ReasonPaused     = "paused"     // a pause command, or it arrived while paused
-	ReasonShutdown   = "shutdown"   // the stage is stopping
-	ReasonFailed     = "failed"     // synthesis or playback failed; the reason says how
+	// ReasonAnnouncement: an announcement (a failure, an acknowledgement) cut in on narration.
+	ReasonAnnouncement = "announcement"
+	ReasonStopped      = "stopped"  // a stop command
+	ReasonPaused       = "paused"   // a pause command, or it arrived while paused
+	ReasonShutdown     = "shutdown" // the stage is stopping
+	ReasonFailed       = "failed"   // synthesis or playback failed; the reason says how
 )
 
 // maxEarcons bounds the earcons waiting to play; older ones are discarded.
 const maxEarcons = 4
+
+// maxAnnouncements bounds the announcements waiting to be said; the oldest is dropped as
+// superseded.
+const maxAnnouncements = 8
 
 // earconMaxWait is how long an earcon may wait for its turn; later it would be out of context
 // and is skipped.
@@ -63,7 +69,7 @@ type Stage struct {
 	spoken, stale, failed, superseded, earconsPlayed *bus.Counter
 
 	mu      sync.Mutex
-	pending []*item  // waiting to play, in order: urgent utterances, earcons, ordinary utterances
+	pending []*item  // waiting to play, in order: urgent utterances, announcements, earcons, ordinary utterances
 	current *playing // what plays now, nil when idle
 	paused  bool
 	wake    chan struct{}
@@ -72,10 +78,11 @@ type Stage struct {
 
 // item is an utterance or an earcon on its way to the speaker.
 type item struct {
-	u      bus.Utterance // empty for an earcon
-	earcon Earcon        // empty for an utterance
-	urgent bool
-	queued time.Time // when an earcon was queued
+	u        bus.Utterance // empty for an earcon
+	earcon   Earcon        // empty for an utterance
+	urgent   bool
+	announce bool      // an announcement: said while paused, and not silenced by a pause or stop made before it
+	queued   time.Time // when an earcon was queued
 
 	ready  chan struct{} // closed when the clip is prepared (or failed)
 	clip   Clip
@@ -194,7 +201,8 @@ func (s *Stage) readUtterances(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		s.add(ctx, &item{u: u, urgent: u.Priority == bus.PriorityUrgent})
+		s.add(ctx, &item{u: u, urgent: u.Priority == bus.PriorityUrgent,
+			announce: u.Priority == bus.PriorityAnnouncement || u.Kind == bus.KindAnnouncement})
 	}
 }
 
@@ -233,12 +241,12 @@ func (s *Stage) control(ctx context.Context, c bus.SpeechControl) {
 	switch c.Command {
 	case bus.SpeechStop:
 		s.mu.Lock()
-		s.silence(ReasonStopped)
+		s.silence(ReasonStopped, c.At)
 		s.mu.Unlock()
 	case bus.SpeechPause:
 		s.mu.Lock()
 		s.paused = true
-		s.silence(ReasonPaused)
+		s.silence(ReasonPaused, c.At)
 		s.mu.Unlock()
 		s.add(ctx, &item{earcon: EarconPaused, queued: time.Now()})
 	case bus.SpeechResume:
@@ -251,12 +259,22 @@ func (s *Stage) control(ctx context.Context, c bus.SpeechControl) {
 	}
 }
 
-// silence interrupts what plays and drops what waits. s.mu is held.
-func (s *Stage) silence(reason string) {
-	if s.current != nil {
+// silence interrupts what plays and drops what waits, except announcements made after the
+// command (its acknowledgement, which may arrive first on its own subject). s.mu is held.
+func (s *Stage) silence(reason string, at time.Time) {
+	spared := func(it *item) bool { return it.announce && !at.IsZero() && it.u.CreatedAt.After(at) }
+	if s.current != nil && !spared(s.current.it) {
 		s.current.silence(interruption{reason})
 	}
-	s.dropPending(reason)
+	keep := s.pending[:0]
+	for _, it := range s.pending {
+		if spared(it) {
+			keep = append(keep, it)
+		} else {
+			s.drop(it, reason)
+		}
+	}
+	s.pending = keep
 }
 
 // dropPending drops every waiting item. s.mu is held.
@@ -294,7 +312,7 @@ func (s *Stage) add(ctx context.Context, it *item) {
 		s.drop(it, ReasonShutdown)
 		return
 	}
-	if s.paused && it.earcon != EarconPaused {
+	if s.paused && it.earcon != EarconPaused && !it.announce {
 		s.drop(it, ReasonPaused)
 		return
 	}
@@ -322,15 +340,22 @@ func (s *Stage) add(ctx context.Context, it *item) {
 	}
 	s.pending = append(s.pending[:at], append([]*item{it}, s.pending[at:]...)...)
 	limit := s.cfg.QueueSize
-	if it.earcon != "" {
+	switch {
+	case it.earcon != "":
 		limit = maxEarcons
+	case it.announce && !it.urgent:
+		limit = maxAnnouncements
 	}
 	if same+1 > limit {
 		s.drop(s.pending[oldest], ReasonSuperseded)
 		s.pending = append(s.pending[:oldest], s.pending[oldest+1:]...)
 	}
-	if it.urgent && s.current != nil && !s.current.it.urgent {
-		s.current.silence(interruption{ReasonUrgent})
+	if s.current != nil && itemRank(s.current.it) > rank && rank <= rankAnnouncement {
+		reason := ReasonUrgent
+		if !it.urgent {
+			reason = ReasonAnnouncement
+		}
+		s.current.silence(interruption{reason})
 	}
 	s.prepare(ctx, it)
 	select {
@@ -339,15 +364,25 @@ func (s *Stage) add(ctx context.Context, it *item) {
 	}
 }
 
-// itemRank orders the queue: urgent utterances, then earcons, then ordinary utterances.
+// Ranks order the queue: urgent utterances, announcements, earcons, ordinary utterances. An
+// urgent utterance or an announcement interrupts anything of a lower rank that plays.
+const (
+	rankUrgent = iota
+	rankAnnouncement
+	rankEarcon
+	rankNormal
+)
+
 func itemRank(it *item) int {
 	switch {
 	case it.urgent:
-		return 0
+		return rankUrgent
+	case it.announce:
+		return rankAnnouncement
 	case it.earcon != "":
-		return 1
+		return rankEarcon
 	default:
-		return 2
+		return rankNormal
 	}
 }
 
@@ -474,7 +509,7 @@ func reasonOf(ctx, pctx context.Context) string {
 // event starts a speech event about u, stamped now.
 func (s *Stage) event(u bus.Utterance, state, reason string) bus.SpeechEvent {
 	return bus.SpeechEvent{
-		UtteranceID: u.ID, Camera: u.Camera, Text: u.Text, Backend: s.cfg.Speaker.Name(),
+		UtteranceID: u.ID, Camera: u.Camera, Text: u.Text, Backend: s.cfg.Speaker.Name(), Kind: u.Kind, Topic: u.Topic,
 		CapturedAt: u.CapturedAt, State: state, Reason: reason, At: time.Now().UTC(),
 	}
 }

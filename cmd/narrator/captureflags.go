@@ -128,6 +128,7 @@ func (o *captureOptions) stages(e env) ([]stage, error) {
 			return fail(fmt.Errorf("camera %s: %w", cam.name, err))
 		}
 		opened = append(opened, src)
+		e.chosenSource(cam.name, cam.spec, src)
 		if note != "" {
 			e.log.Info("source: chosen", "camera", cam.name, "note", note)
 		}

@@ -109,7 +109,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 		return err
 	}
 	defer b.close()
-	e := env{ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: *jsonOut}
+	e := env{ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: *jsonOut, spoken: &spoken{}}
 
 	// Subscribers first, producers last, so nothing published at start is missed.
 	var stages []stage
@@ -155,6 +155,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 		closeStages(stages)
 		return err
 	}
+	e.spoken.sayStartup()
 	return runner.All(ctx, append(stages, st)...)
 }
 

@@ -25,6 +25,8 @@ type env struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	json     bool // stdout carries only JSON events
+	// spoken collects what the stages chose, for the spoken start-up summary.
+	spoken *spoken
 }
 
 // captureOptions, the flags of the capture stage, are in captureflags.go.
@@ -62,6 +64,7 @@ func (o *inferOptions) stages(e env) ([]stage, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.chosenDescriber(o.backend, d.Info())
 	c, err := e.bus.connect("inference")
 	if err != nil {
 		return nil, err
@@ -95,6 +98,7 @@ type speakOptions struct {
 	rate                  int
 	volume                float64
 	earcons               bool
+	announce              announceOptions
 }
 
 func (o *speakOptions) register(fs *flag.FlagSet) {
@@ -104,6 +108,7 @@ func (o *speakOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.device, "audio-device", "", "output device (`DEVICE`): a PortAudio device name or part of one (see 'narrator devices'), or say's -a device; empty: the system output")
 	fs.Float64Var(&o.volume, "volume", 1, "output volume for PortAudio, above 0 up to 1 (up to 2 amplifies)")
 	fs.BoolVar(&o.earcons, "earcons", true, "play short tones for new scene, thinking, camera lost, model down and paused (PortAudio only)")
+	o.announce.register(fs)
 }
 
 func (o *speakOptions) validate() error {
@@ -113,13 +118,26 @@ func (o *speakOptions) validate() error {
 	if o.volume <= 0 || o.volume > 2 {
 		return fmt.Errorf("--volume %g: use above 0 up to 1 (up to 2 amplifies); for silence use --speech none", o.volume)
 	}
+	if err := o.announce.validate(); err != nil {
+		return err
+	}
 	return oneOf("speech", o.speech, speech.Modes...)
 }
 
 func (o *speakOptions) stages(e env) ([]stage, error) {
 	speaker, err := pickSpeaker(o, e)
-	if err != nil || speaker == nil {
+	if err != nil {
 		return nil, err
+	}
+	a, err := o.announce.announcer(e)
+	if err != nil {
+		if speaker != nil {
+			speaker.Close()
+		}
+		return nil, err
+	}
+	if speaker == nil {
+		return []stage{a}, nil
 	}
 	s, err := withConn(e.bus, "speech", func(c *bus.Conn) (*speech.Stage, error) {
 		return speech.New(c, speech.Config{Speaker: speaker, Earcons: o.earcons, Counters: e.counters, Logger: e.log})
@@ -128,7 +146,7 @@ func (o *speakOptions) stages(e env) ([]stage, error) {
 		_ = speaker.Close()
 		return nil, err
 	}
-	return []stage{s}, nil
+	return []stage{a, s}, nil
 }
 
 // pickSpeaker chooses the speaker for --speech, checks its output and says why; nil means
@@ -138,9 +156,11 @@ func pickSpeaker(o *speakOptions, e env) (speech.Speaker, error) {
 	if e.json {
 		out = e.stderr // stdout carries only JSON events
 	}
+	var chosen speech.Choice
+	defer func() { e.chosenSpeech(chosen) }()
 	return speech.Open(e.ctx, speech.Options{
 		Mode: o.speech, Voice: o.voice, Rate: o.rate, Device: o.device, Volume: o.volume,
-		Earcons: o.earcons, Text: out, Logger: e.log,
+		Earcons: o.earcons, Text: out, Logger: e.log, Chosen: &chosen,
 	})
 }
 
