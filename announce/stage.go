@@ -236,3 +236,33 @@ func (w *speechWatch) event(e bus.SpeechEvent) (Announcement, bool) {
 	}
 	return Announcement{}, false
 }
+
+// SayAndWait publishes a on conn, whatever the level, and waits until the speech stage has
+// finished with it (said, interrupted or dropped), or until timeout: for the last words
+// before the narrator stops ("Goodbye."). It returns false when no speech stage reported
+// on it in time (speech none, or no speech stage on this bus).
+func SayAndWait(ctx context.Context, conn *bus.Conn, a Announcement, timeout time.Duration) (bool, error) {
+	q, err := bus.SubscribeEvents[bus.SpeechEvent](conn, bus.SubjectSpeech, bus.QueueConfig{Name: "announce.wait", Size: 64, Policy: bus.DropOldest})
+	if err != nil {
+		return false, fmt.Errorf("announce: %w", err)
+	}
+	defer q.Close()
+	if err := conn.Flush(); err != nil {
+		return false, fmt.Errorf("announce: %w", err)
+	}
+	u := a.Utterance(time.Now().UTC())
+	if err := conn.PublishEvent(bus.SubjectUtterances, u); err != nil {
+		return false, fmt.Errorf("announce: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		e, err := q.Next(ctx)
+		if err != nil {
+			return false, nil
+		}
+		if e.UtteranceID == u.ID && e.State != bus.SpeechStarted {
+			return true, nil
+		}
+	}
+}

@@ -81,7 +81,6 @@ var Texts = map[ID]Text{
 	AckMostDetail:       {bus.TopicAck, false, "Already the most detail."},
 	AckLeastDetail:      {bus.TopicAck, false, "Already the least detail."},
 	AckDetail:           {bus.TopicAck, false, "Detail %s."},
-	AckStatus:           {bus.TopicAck, false, "%s, %s detail, %s."},
 	AckRate:             {bus.TopicAck, false, "Rate %d words a minute."},
 	AckVolume:           {bus.TopicAck, false, "Volume %d percent."},
 	AckQuit:             {bus.TopicAck, false, "Goodbye."},
@@ -145,7 +144,6 @@ const (
 	AckMostDetail       ID = "ack_most_detail"
 	AckLeastDetail      ID = "ack_least_detail"
 	AckDetail           ID = "ack_detail"
-	AckStatus           ID = "ack_status"
 	AckRate             ID = "ack_rate"
 	AckVolume           ID = "ack_volume"
 	AckQuit             ID = "ack_quit"

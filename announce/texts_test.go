@@ -63,7 +63,6 @@ var textCases = []struct {
 	{AckMostDetail, nil, "Already the most detail."},
 	{AckLeastDetail, nil, "Already the least detail."},
 	{AckDetail, []any{"short"}, "Detail short."},
-	{AckStatus, []any{"Narrating", "normal", "not paused"}, "Narrating, normal detail, not paused."},
 	{AckRate, []any{195}, "Rate 195 words a minute."},
 	{AckVolume, []any{80}, "Volume 80 percent."},
 	{AckQuit, nil, "Goodbye."},

@@ -40,6 +40,9 @@ const (
 	ControlAsk       = "ask"       // answer Text, a question about the current view
 	ControlVerbosity = "verbosity" // change the verbosity: Verbosity is up, down, short, normal or detailed
 	ControlStatus    = "status"    // change nothing; the reply carries the narrator's state
+	ControlHelp      = "help"      // say the keys aloud
+	ControlRate      = "rate"      // change the speaking rate: Value is up, down or words per minute
+	ControlVolume    = "volume"    // change the volume: Value is up, down or a percentage
 )
 
 // Control is a user's request to the narrator, on SubjectControl (request-reply).
@@ -50,6 +53,8 @@ type Control struct {
 	Text string `json:"text,omitempty"`
 	// Verbosity is up, down, short, normal or detailed, for ControlVerbosity.
 	Verbosity string `json:"verbosity,omitempty"`
+	// Value is up, down or a number, for ControlRate and ControlVolume.
+	Value string `json:"value,omitempty"`
 	// Camera names the camera for describe and ask; empty means the most recent one.
 	Camera string    `json:"camera,omitempty"`
 	At     time.Time `json:"at"`

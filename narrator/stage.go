@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/narrator-dev/narrator/announce"
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/recent"
 )
@@ -74,6 +75,8 @@ type Stage struct {
 	pending    *recent.Index[string, string] // describe request id → purpose
 	asking     int                           // describe requests whose acknowledgement has not come back yet
 	utterances *recent.Index[string, *sent]  // by utterance id
+	// settingsResults brings the speech stage's answers to rate and volume controls to Run.
+	settingsResults chan settingsResult
 
 	spoken, suppressed, stale, cuesInvalid, controlsBad *bus.Counter
 }
@@ -199,6 +202,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	controls := pump(ctx, &wg, s.controls)
 	speech := pump(ctx, &wg, s.speech)
 	results := make(chan describeResult)
+	s.settingsResults = make(chan settingsResult)
 	var poll <-chan time.Time
 	if s.cfg.PromptFile != "" {
 		t := time.NewTicker(s.cfg.PromptPoll)
@@ -220,6 +224,8 @@ func (s *Stage) Run(ctx context.Context) error {
 		case r := <-results:
 			s.asking--
 			s.described(r)
+		case r := <-s.settingsResults:
+			s.settingsDone(r)
 		case <-poll:
 			s.reloadPrompt()
 		}
@@ -382,9 +388,11 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 	c := r.Body
 	if r.Err != nil {
 		s.controlsBad.Add(1)
+		s.acknowledge(plainFailure(r.Err))
 		s.answer(r, "", r.Err, "")
 		return
 	}
+	before := s.policy.Verbosity()
 	var msg string
 	var err error
 	switch c.Command {
@@ -410,6 +418,15 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 		msg, err = s.verbosity(c.Verbosity)
 	case bus.ControlStatus:
 		msg = "ok"
+	case bus.ControlHelp:
+		msg = "help"
+	case bus.ControlRate, bus.ControlVolume:
+		if strings.TrimSpace(c.Value) == "" {
+			err = fmt.Errorf("%s needs up, down or a number", c.Command)
+			break
+		}
+		s.requestSettings(ctx, wg, r, s.settingsResults, now)
+		return
 	case bus.ControlDescribe, bus.ControlAsk:
 		if c.Command == bus.ControlAsk && strings.TrimSpace(c.Text) == "" {
 			err = errors.New(`ask needs a question, e.g. narrator ctl ask "what colour is the cup?"`)
@@ -425,7 +442,13 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 		return
 	default:
 		s.controlsBad.Add(1)
-		err = fmt.Errorf("unknown command %q: use describe, repeat, pause, resume, stop, ask, verbosity or status", c.Command)
+		err = fmt.Errorf("unknown command %q: use describe, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
+	}
+	if a, ok := s.ackFor(c, before, err); ok {
+		s.acknowledge(a)
+		if err == nil && c.Command != bus.ControlHelp {
+			msg = a.Text
+		}
 	}
 	s.answer(r, msg, err, "")
 }
@@ -490,7 +513,7 @@ func (s *Stage) described(r describeResult) {
 	var err error
 	switch {
 	case errors.Is(r.err, bus.ErrNoResponder):
-		err = errors.New("no inference stage is running on this bus")
+		err = errNoInference
 	case errors.Is(r.err, context.DeadlineExceeded):
 		err = fmt.Errorf("the inference stage did not accept the request within %s", s.cfg.RequestTimeout)
 	case r.err != nil:
@@ -500,17 +523,24 @@ func (s *Stage) described(r describeResult) {
 	}
 	if err != nil {
 		s.forgetRequest(r.request.ID)
+		s.acknowledge(plainFailure(err))
 		s.answer(r.control, "", err, "")
 		return
 	}
-	msg := fmt.Sprintf("describing frame %s of %s with %s", r.reply.FrameID, r.reply.Camera, r.reply.Backend)
+	s.cfg.Logger.Debug("describe request accepted", "purpose", r.request.Purpose, "frame", r.reply.FrameID, "camera", r.reply.Camera, "backend", r.reply.Backend, "uses_prompt", r.reply.UsesPrompt)
+	acks := []announce.Announcement{announce.Make(announce.AckDescribe)}
 	if r.request.Purpose == bus.ControlAsk {
-		msg = fmt.Sprintf("asking %s about frame %s of %s", r.reply.Backend, r.reply.FrameID, r.reply.Camera)
+		acks = []announce.Announcement{announce.Make(announce.AckAsk)}
 		if !r.reply.UsesPrompt {
-			msg += fmt.Sprintf("; the %s backend cannot answer questions, so it will describe the view instead", r.reply.Backend)
+			acks = append(acks, announce.Make(announce.AckAskHeuristic))
 		}
 	}
-	s.answer(r.control, msg, nil, r.request.ID)
+	var words []string
+	for _, a := range acks {
+		s.acknowledge(a)
+		words = append(words, a.Text)
+	}
+	s.answer(r.control, strings.Join(words, " "), nil, r.request.ID)
 }
 
 // answer replies to a control request with the narrator's state, and for describe and ask the
@@ -524,7 +554,7 @@ func (s *Stage) answer(r bus.Request[bus.Control], msg string, err error, descri
 		rep.Error = err.Error()
 		s.cfg.Logger.Info("control refused", "command", r.Body.Command, "err", err)
 	} else {
-		s.cfg.Logger.Info("control", "command", r.Body.Command, "result", msg)
+		s.cfg.Logger.Debug("control", "command", r.Body.Command, "result", msg)
 	}
 	if err := s.conn.Reply(r, rep); err != nil {
 		s.cfg.Logger.Warn("control reply not sent", "err", err)

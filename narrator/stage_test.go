@@ -25,8 +25,10 @@ const wait = 5 * time.Second
 // stages and collects what the narrator publishes.
 type harness struct {
 	t          *testing.T
+	srv        *bus.Server
 	pub        *bus.Conn
-	utterances *bus.Queue[bus.Utterance]
+	utterances *bus.Queue[bus.Utterance] // narration only
+	acks       *bus.Queue[bus.Utterance] // announcements: acknowledgements (acks_test.go)
 	decisions  *bus.Queue[bus.Decision]
 	control    *bus.Queue[bus.SpeechControl]
 	prompts    *bus.Queue[bus.Prompt]
@@ -37,8 +39,8 @@ type harness struct {
 func startStage(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	srv := bustest.Server(t)
-	h := &harness{t: t, pub: bustest.Conn(t, srv, "test")}
-	h.utterances = bustest.Collect[bus.Utterance](t, h.pub, bus.SubjectUtterances, 64)
+	h := &harness{t: t, srv: srv, pub: bustest.Conn(t, srv, "test")}
+	h.utterances, h.acks = splitAnnouncements(t, srv)
 	h.decisions = bustest.Collect[bus.Decision](t, h.pub, bus.SubjectDecisions, 128)
 	h.control = bustest.Collect[bus.SpeechControl](t, h.pub, bus.SubjectSpeechControl, 16)
 	h.prompts = bustest.Collect[bus.Prompt](t, h.pub, bus.SubjectPrompt, 16)
@@ -282,7 +284,7 @@ func TestStageControls(t *testing.T) {
 		return "A man sits at a desk."
 	})
 	rep = h.ctl(bus.Control{Command: bus.ControlAsk, Text: "what is on the desk?"})
-	if !rep.OK || !strings.Contains(rep.Message, "frame f1") {
+	if !rep.OK || rep.Message != "Asking." || rep.DescribeID == "" {
 		t.Fatalf("ask: %+v", rep)
 	}
 	ans := bustest.Next(t, h.utterances, wait)

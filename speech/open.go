@@ -174,7 +174,7 @@ func openAudio(ctx context.Context, o Options) (*Audio, error) {
 	if err != nil {
 		return nil, fallbackError{FallbackDevice, err}
 	}
-	a := &Audio{Synth: synth, Player: player, Earcons: o.Earcons}
+	a := &Audio{Synth: synth, Player: player, Earcons: o.Earcons, BaseVolume: o.Volume}
 	cctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	if err := a.Check(cctx); err != nil {

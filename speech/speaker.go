@@ -132,7 +132,10 @@ type Audio struct {
 	Player Player
 	// Earcons turns on earcons; when off, EarconClip clips are silent no-ops.
 	Earcons bool
+	// BaseVolume is the volume Player applies (0-2), from which SetVolume works. Default: 1.
+	BaseVolume float64
 
+	tune  tuning // the rate and volume set while running (tune.go)
 	once  sync.Once
 	tones map[Earcon]PCM
 }
@@ -142,18 +145,19 @@ func (a *Audio) Name() string { return "portaudio/" + a.Synth.Name() }
 
 // Prepare synthesizes text.
 func (a *Audio) Prepare(ctx context.Context, text string) (Clip, error) {
-	p, err := a.Synth.Synthesize(ctx, text)
+	synth := a.synth()
+	p, err := synth.Synthesize(ctx, text)
 	if err != nil {
 		return nil, err
 	}
 	if len(p.Samples) == 0 {
-		return nil, fmt.Errorf("%s produced no audio for %q", a.Synth.Name(), text)
+		return nil, fmt.Errorf("%s produced no audio for %q", synth.Name(), text)
 	}
 	return a.pcmClip(p), nil
 }
 
 func (a *Audio) pcmClip(p PCM) Clip {
-	return clipFunc(func(ctx context.Context) error { return a.Player.Play(ctx, p) })
+	return clipFunc(func(ctx context.Context) error { return a.Player.Play(ctx, amplify(p, a.gain())) })
 }
 
 // EarconClip returns a clip that plays e, or does nothing when earcons are off.

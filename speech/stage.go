@@ -64,7 +64,8 @@ type Stage struct {
 	earcons    EarconSpeaker // nil when earcons are off or the speaker has none
 	utterances *bus.Queue[bus.Utterance]
 	controls   *bus.Queue[bus.SpeechControl]
-	cues       []*bus.Queue[bus.Message] // one per earcon rule
+	settings   *bus.Queue[bus.Request[bus.SpeechSettings]] // rate and volume requests (settings.go)
+	cues       []*bus.Queue[bus.Message]                   // one per earcon rule
 
 	spoken, stale, failed, superseded, earconsPlayed *bus.Counter
 
@@ -144,6 +145,13 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 		s.closeQueues()
 		return nil, fmt.Errorf("speech: %w", err)
 	}
+	s.settings, err = bus.SubscribeRequests[bus.SpeechSettings](conn, bus.SubjectSpeechSettings, bus.QueueConfig{
+		Name: "speech.settings", Size: 8, Policy: bus.DropNewest, Counters: c,
+	})
+	if err != nil {
+		s.closeQueues()
+		return nil, fmt.Errorf("speech: %w", err)
+	}
 	if s.earcons != nil {
 		for _, r := range cfg.EarconRules {
 			q, err := bus.SubscribeRaw(conn, r.Subject, bus.QueueConfig{
@@ -170,6 +178,9 @@ func (s *Stage) closeQueues() {
 	if s.controls != nil {
 		_ = s.controls.Close()
 	}
+	if s.settings != nil {
+		s.settings.Close()
+	}
 	for _, q := range s.cues {
 		_ = q.Close()
 	}
@@ -183,6 +194,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.readControls(ctx) })
 	wg.Go(func() { s.readUtterances(ctx) })
+	wg.Go(func() { s.readSettings(ctx) })
 	for i, q := range s.cues {
 		wg.Go(func() { s.readCues(ctx, q, s.cfg.EarconRules[i]) })
 	}

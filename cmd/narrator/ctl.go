@@ -20,7 +20,11 @@ const ctlPurpose = `Sends one control to a running narrator and prints its ackno
   stop                  silence what is being said now
   ask "QUESTION"        ask about the current view; the answer is spoken first and printed
   verbosity up|down|short|normal|detailed
+  rate up|down|WORDS    speak faster or slower (words per minute, 80-450)
+  volume up|down|PERCENT  louder or quieter (10-200)
+  help                  say the keys aloud
   status                print the mode, verbosity, pause state and prompt
+Each command is acknowledged aloud by the narrator (docs/accessibility.md lists what is said).
 The narrator must share a bus with ctl: start it with --listen 127.0.0.1:4222 (or both with --nats URL).`
 
 func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -105,7 +109,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // parseControl turns the command words into a control request.
 func parseControl(words []string) (bus.Control, error) {
 	if len(words) == 0 {
-		return bus.Control{}, errors.New("ctl needs a command: describe, repeat, pause, resume, stop, ask, verbosity or status")
+		return bus.Control{}, errors.New("ctl needs a command: describe, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status")
 	}
 	c := bus.Control{ID: bus.NewID(), Command: words[0], At: time.Now().UTC()}
 	rest := words[1:]
@@ -122,13 +126,19 @@ func parseControl(words []string) (bus.Control, error) {
 		}
 		c.Verbosity = rest[0]
 		return c, nil
-	case bus.ControlDescribe, bus.ControlRepeat, bus.ControlPause, bus.ControlResume, bus.ControlStop, bus.ControlStatus:
+	case bus.ControlRate, bus.ControlVolume:
+		if len(rest) != 1 {
+			return c, fmt.Errorf("%s needs one of up, down or a number", c.Command)
+		}
+		c.Value = rest[0]
+		return c, nil
+	case bus.ControlDescribe, bus.ControlRepeat, bus.ControlPause, bus.ControlResume, bus.ControlStop, bus.ControlStatus, bus.ControlHelp:
 		if len(rest) > 0 {
 			return c, fmt.Errorf("%s takes no arguments, got %q", c.Command, rest)
 		}
 		return c, nil
 	}
-	return c, fmt.Errorf("unknown command %q: use describe, repeat, pause, resume, stop, ask, verbosity or status", c.Command)
+	return c, fmt.Errorf("unknown command %q: use describe, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
 }
 
 // parseInterleaved parses flags that may come before, between or after the positional words.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/narrator-dev/narrator/announce"
+	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
 	"github.com/narrator-dev/narrator/narrator"
 )
@@ -29,14 +31,14 @@ func TestCtlControlsARun(t *testing.T) {
 		out, err = ctl("describe")
 		return err == nil || !strings.Contains(err.Error(), "no frame has arrived yet")
 	})
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 2 || !strings.HasPrefix(lines[0], "describing frame ") || lines[1] == "" {
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 2 || lines[0] != "Looking." || lines[1] == "" {
 		t.Fatalf("describe: %q, %v", out, err)
 	}
 	out, err = ctl("ask", "what colour is the wall?")
-	if err != nil || !strings.Contains(out, "cannot answer questions") {
+	if err != nil || !strings.HasPrefix(out, "Asking. Not a model, so describing instead of answering.\n") {
 		t.Fatalf("ask: %q, %v", out, err)
 	}
-	if out, err = ctl("verbosity", "up"); err != nil || strings.TrimSpace(out) != "verbosity detailed" {
+	if out, err = ctl("verbosity", "up"); err != nil || strings.TrimSpace(out) != "More detail." {
 		t.Fatalf("verbosity up: %q, %v", out, err)
 	}
 	if out, err = ctl("--json", "pause"); err != nil || !strings.Contains(out, `"paused":true`) {
@@ -67,7 +69,7 @@ func TestCtlErrors(t *testing.T) {
 	}
 }
 
-func TestKeysSendControls(t *testing.T) {
+func TestKeysSendControlsThatAreAcknowledgedAloud(t *testing.T) {
 	srv := bustest.Server(t)
 	n, err := narrator.New(bustest.Conn(t, srv, "narrator"), narrator.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -77,36 +79,45 @@ func TestKeysSendControls(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
 	defer func() { cancel(); <-done }()
+	heard := bustest.Collect[bus.Utterance](t, bustest.Conn(t, srv, "ear"), bus.SubjectUtterances, 32)
 
 	var out lockedBuffer
-	k := &keyControls{conn: bustest.Conn(t, srv, "keys"), out: &out}
+	k := &keyControls{conn: bustest.Conn(t, srv, "keys"), out: &out, log: slog.New(slog.DiscardHandler), goodbyeT: 100 * time.Millisecond}
 	for _, c := range []struct {
 		key    byte
 		want   string
 		paused bool
 	}{
-		{'p', "narrator: paused", true},
-		{'P', "narrator: resumed", false},
-		{'+', "narrator: verbosity detailed", false},
-		{'-', "narrator: verbosity normal", false},
-		{'r', "narrator: repeat: nothing has been said yet", false},
-		{' ', "narrator: describe: no inference stage", false},
-		{'?', keyHelp, false},
-		{'x', "", false},
+		{'p', "Paused.", true},
+		{'P', "Resumed.", false},
+		{'+', "More detail.", false},
+		{'-', "Less detail.", false},
+		{'r', "Nothing to repeat yet.", false},
+		{' ', "Nothing is describing pictures right now.", false},
+		{'.', "Rate and volume cannot be changed with this speech output.", false},
+		{'?', announce.Make(announce.Help).Text, false},
+		{'s', "Stopped.", false},
 	} {
-		before := len(out.String())
 		if k.key(ctx, c.key) {
 			t.Fatalf("key %q quits", c.key)
 		}
-		got := out.String()[before:]
-		if !strings.HasPrefix(got, c.want) || (c.want == "" && got != "") {
-			t.Errorf("key %q printed %q, want %q", c.key, got, c.want)
+		if u := bustest.Next(t, heard, 5*time.Second); u.Text != c.want || u.Kind != bus.KindAnnouncement {
+			t.Errorf("key %q: heard %q (%s), want %q", c.key, u.Text, u.Kind, c.want)
 		}
 		if k.paused != c.paused {
 			t.Errorf("after key %q paused = %v", c.key, k.paused)
 		}
 	}
+	if k.key(ctx, 'x') {
+		t.Fatal("x quits")
+	}
 	if !k.key(ctx, 'q') {
 		t.Error("q does not quit")
+	}
+	if u := bustest.Next(t, heard, 5*time.Second); u.Text != "Goodbye." {
+		t.Errorf("q: heard %q, want Goodbye. (x says nothing)", u.Text)
+	}
+	if got := out.String(); got != "" {
+		t.Errorf("the keys printed %q: acknowledgements are heard (and transcribed), not printed", got)
 	}
 }

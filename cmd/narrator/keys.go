@@ -7,22 +7,32 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/narrator-dev/narrator/announce"
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/narrator"
 )
 
-// keyHelp lists the single-key controls; it is printed at start and on '?'.
-const keyHelp = "keys: space describe now · r repeat · p pause/resume · + / - verbosity · ? help · q quit"
+// keyHelp lists the single-key controls; it is printed at start (not in --transcript mode,
+// where only what is heard is printed). '?' says it aloud.
+const keyHelp = "keys: space describe now · r repeat · p pause/resume · s stop · + / - detail · . / , faster/slower · ] / [ louder/quieter · ? help · q quit"
+
+// goodbyeWait bounds how long q waits for "Goodbye." to be said.
+const goodbyeWait = 3 * time.Second
 
 // keyControls reads single keys from the terminal that runs the narrator, without Enter, and sends the
 // matching controls on the bus. The terminal is put in cbreak mode (no line editing, no echo;
 // Ctrl-C still interrupts and output is unchanged) and restored when Run returns, which it does
-// within 100 ms of its context ending (Ctrl-C included).
+// within 100 ms of its context ending (Ctrl-C included). Every control is acknowledged aloud by
+// the narrator, so the keys print nothing of their own but failures to reach it.
 type keyControls struct {
-	conn   *bus.Conn
-	fd     int
-	out    io.Writer
-	log    *slog.Logger
-	paused bool
+	conn     *bus.Conn
+	fd       int
+	out      io.Writer
+	log      *slog.Logger
+	noHelp   bool // do not print keyHelp at start (--transcript)
+	paused   bool
+	keys     narrator.KeyReader
+	goodbyeT time.Duration // default goodbyeWait
 }
 
 // Run reads keys until ctx ends or q is pressed; q ends the whole run.
@@ -34,7 +44,9 @@ func (k *keyControls) Run(ctx context.Context) error {
 		return nil
 	}
 	defer restore()
-	fmt.Fprintln(k.out, keyHelp)
+	if !k.noHelp {
+		fmt.Fprintln(k.out, keyHelp)
+	}
 	buf := make([]byte, 64)
 	for ctx.Err() == nil {
 		n, err := readKeys(k.fd, buf)
@@ -54,31 +66,25 @@ func (k *keyControls) Run(ctx context.Context) error {
 
 // key carries out one key press; it reports whether the key asks to quit.
 func (k *keyControls) key(ctx context.Context, b byte) (quit bool) {
-	switch b {
-	case ' ':
-		k.send(ctx, bus.Control{Command: bus.ControlDescribe})
-	case 'r', 'R':
-		k.send(ctx, bus.Control{Command: bus.ControlRepeat})
-	case 'p', 'P':
-		cmd := bus.ControlPause
-		if k.paused {
-			cmd = bus.ControlResume
+	key, ok := k.keys.Read(b, k.paused)
+	switch {
+	case !ok:
+		return false
+	case key.Quit:
+		wait := k.goodbyeT
+		if wait <= 0 {
+			wait = goodbyeWait
 		}
-		k.send(ctx, bus.Control{Command: cmd})
-	case '+', '=':
-		k.send(ctx, bus.Control{Command: bus.ControlVerbosity, Verbosity: "up"})
-	case '-', '_':
-		k.send(ctx, bus.Control{Command: bus.ControlVerbosity, Verbosity: "down"})
-	case '?', 'h', 'H':
-		fmt.Fprintln(k.out, keyHelp)
-	case 'q', 'Q':
-		fmt.Fprintln(k.out, "narrator: quitting")
+		if said, err := announce.SayAndWait(ctx, k.conn, announce.Make(announce.AckQuit), wait); err != nil || !said {
+			k.log.Debug("goodbye not confirmed by a speech stage", "err", err)
+		}
 		return true
 	}
+	k.send(ctx, key.Control)
 	return false
 }
 
-// send sends a control and prints its acknowledgement.
+// send sends a control; the narrator acknowledges it aloud.
 func (k *keyControls) send(ctx context.Context, c bus.Control) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -89,9 +95,5 @@ func (k *keyControls) send(ctx context.Context, c bus.Control) {
 		return
 	}
 	k.paused = rep.Paused
-	if !rep.OK {
-		fmt.Fprintf(k.out, "narrator: %s: %s\n", c.Command, rep.Error)
-		return
-	}
-	fmt.Fprintf(k.out, "narrator: %s\n", rep.Message)
+	k.log.Debug("key", "command", c.Command, "ok", rep.OK, "message", rep.Message, "err", rep.Error)
 }
