@@ -246,7 +246,7 @@ func SayAndWait(ctx context.Context, conn *bus.Conn, a Announcement, timeout tim
 	if err != nil {
 		return false, fmt.Errorf("announce: %w", err)
 	}
-	defer q.Close()
+	defer func() { _ = q.Close() }()
 	if err := conn.Flush(); err != nil {
 		return false, fmt.Errorf("announce: %w", err)
 	}

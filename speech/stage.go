@@ -179,7 +179,7 @@ func (s *Stage) closeQueues() {
 		_ = s.controls.Close()
 	}
 	if s.settings != nil {
-		s.settings.Close()
+		_ = s.settings.Close()
 	}
 	for _, q := range s.cues {
 		_ = q.Close()

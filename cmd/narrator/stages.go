@@ -132,7 +132,7 @@ func (o *speakOptions) stages(e env) ([]stage, error) {
 	a, err := o.announce.announcer(e)
 	if err != nil {
 		if speaker != nil {
-			speaker.Close()
+			_ = speaker.Close()
 		}
 		return nil, err
 	}
