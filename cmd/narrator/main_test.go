@@ -79,13 +79,11 @@ func jsonEvents(t *testing.T, out string) map[string][]json.RawMessage {
 
 func TestRunJSONPublishesTheWholePipeline(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	var stdout, stderr lockedBuffer
-	err := run(context.Background(), []string{"run", "--source", "demo", "--backend", "heuristic",
-		"--speech", "text", "--duration", "2500ms", "--json"}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, stderr.String())
-	}
-	events := jsonEvents(t, stdout.String())
+	// Until the first decision (not for a fixed time: a loaded machine starts slowly); the
+	// start-up announcement was said before it.
+	stdout, stderr := runUntil(t, `"subject":"narrator.v1.decisions"`, "run", "--source", "demo", "--backend", "heuristic",
+		"--speech", "text", "--json")
+	events := jsonEvents(t, stdout)
 	for _, subject := range []string{"narrator.v1.frames", "narrator.v1.descriptions", bus.SubjectDecisions, bus.SubjectUtterances, bus.SubjectSpeech} {
 		if len(events[subject]) == 0 {
 			t.Errorf("no %s events in --json output; got subjects %v", subject, keys(events))
@@ -98,8 +96,8 @@ func TestRunJSONPublishesTheWholePipeline(t *testing.T) {
 	if d.IsModel || d.Backend != "heuristic" || d.Text == "" || d.CapturedAt.IsZero() || d.CompletedAt.Before(d.InferenceStartedAt) {
 		t.Errorf("first description %+v: want heuristic, not a model, with text and ordered timestamps", d)
 	}
-	if !strings.Contains(stderr.String(), "» ") {
-		t.Errorf("--speech text with --json should print utterances on stderr; stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr, "» ") {
+		t.Errorf("--speech text with --json should print utterances on stderr; stderr:\n%s", stderr)
 	}
 }
 

@@ -9,15 +9,16 @@ import (
 	"github.com/narrator-dev/narrator/bus/bustest"
 )
 
-// runUntil runs the narrator in-process with args until stdout holds want (or 60 s pass, a
-// hang detector), then stops it and returns what it printed.
+// runUntil runs the narrator in-process with args until stdout holds want (or 2 min pass, a
+// hang detector; a loaded machine with the race detector is slow), then stops it and returns what
+// it printed.
 func runUntil(t *testing.T, want string, args ...string) (stdout, stderr string) {
 	t.Helper()
 	var out, errOut lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, &out, &errOut) }()
-	bustest.Eventually(t, 60*time.Second, "stdout to hold "+want, func() bool { return strings.Contains(out.String(), want) })
+	bustest.Eventually(t, 2*time.Minute, "stdout to hold "+want, func() bool { return strings.Contains(out.String(), want) })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v\n%s", err, errOut.String())
