@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,8 +52,9 @@ func (r *recorder) Run(ctx context.Context) error {
 func (r *recorder) record(m bus.Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	kind, _ := bus.SubjectKind(m.Subject)
 	switch {
-	case strings.HasPrefix(m.Subject, bus.Prefix+".frames."):
+	case kind == bus.KindFrames:
 		f, err := m.Frame, m.FrameErr
 		if err != nil {
 			return
@@ -63,7 +63,7 @@ func (r *recorder) record(m bus.Message) {
 		if f.Reason == bus.FrameFirst || f.Reason == bus.FrameChanged {
 			r.changes = append(r.changes, f.CapturedAt)
 		}
-	case strings.HasPrefix(m.Subject, bus.Prefix+".descriptions."):
+	case kind == bus.KindDescriptions:
 		var d bus.Description
 		if json.Unmarshal(m.Data, &d) != nil {
 			return

@@ -24,11 +24,11 @@ const (
 	// it for every frame; one that starts later asks for it with a ControlStatus request.
 	SubjectPrompt = Prefix + ".prompt"
 	// AllCues matches the director cues of every camera.
-	AllCues = Prefix + ".cues.*"
+	AllCues = Prefix + "." + KindCues + ".*"
 )
 
 // CueSubject is the subject a camera's director cues are published on.
-func CueSubject(camera string) string { return Prefix + ".cues." + camera }
+func CueSubject(camera string) string { return cameraSubject(KindCues, camera) }
 
 // Control commands.
 const (

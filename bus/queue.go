@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -199,7 +198,7 @@ type Message struct {
 func SubscribeRaw(c *Conn, subject string, cfg QueueConfig) (*Queue[Message], error) {
 	return subscribe(c, subject, cfg, func(m *nats.Msg) (Message, error) {
 		msg := Message{Subject: m.Subject, Header: m.Header, Data: m.Data, Size: len(m.Data)}
-		if strings.HasPrefix(m.Subject, Prefix+".frames.") {
+		if IsFrameSubject(m.Subject) {
 			msg.Frame, msg.FrameErr = DecodeFrame(m.Header, m.Data)
 			msg.Frame.JPEG, msg.Data = nil, nil
 		}

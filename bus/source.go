@@ -3,10 +3,10 @@ package bus
 import "time"
 
 // AllSources matches the source events of every camera.
-const AllSources = Prefix + ".sources.*"
+const AllSources = Prefix + "." + KindSources + ".*"
 
 // SourceSubject is the subject a camera's source events are published on.
-func SourceSubject(camera string) string { return Prefix + ".sources." + camera }
+func SourceSubject(camera string) string { return cameraSubject(KindSources, camera) }
 
 // Source states.
 const (

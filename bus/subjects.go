@@ -3,6 +3,7 @@ package bus
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Subject names. Every subject is versioned under Prefix; see docs/events.md.
@@ -12,9 +13,9 @@ const (
 	// AllEvents matches every narrator subject.
 	AllEvents = Prefix + ".>"
 	// AllFrames matches the frames of every camera.
-	AllFrames = Prefix + ".frames.*"
+	AllFrames = Prefix + "." + KindFrames + ".*"
 	// AllDescriptions matches the descriptions of every camera.
-	AllDescriptions = Prefix + ".descriptions.*"
+	AllDescriptions = Prefix + "." + KindDescriptions + ".*"
 	// SubjectDecisions carries one Decision per final description: spoken or suppressed, and why.
 	SubjectDecisions = Prefix + ".decisions"
 	// SubjectUtterances carries what the narrator wants spoken.
@@ -29,11 +30,46 @@ const (
 	SubjectStats = Prefix + ".stats"
 )
 
+// Kinds of per-camera subject, Prefix.KIND.CAMERA, as SubjectKind returns them.
+const (
+	KindFrames       = "frames"
+	KindDescriptions = "descriptions"
+	KindSources      = "sources"
+	KindCues         = "cues"
+)
+
+// cameraSubject is the subject of kind for camera.
+func cameraSubject(kind, camera string) string { return Prefix + "." + kind + "." + camera }
+
 // FrameSubject is the subject a camera's frames are published on.
-func FrameSubject(camera string) string { return Prefix + ".frames." + camera }
+func FrameSubject(camera string) string { return cameraSubject(KindFrames, camera) }
 
 // DescriptionSubject is the subject a camera's descriptions are published on.
-func DescriptionSubject(camera string) string { return Prefix + ".descriptions." + camera }
+func DescriptionSubject(camera string) string { return cameraSubject(KindDescriptions, camera) }
+
+// SubjectKind returns the kind (KindFrames, KindDescriptions, KindSources or KindCues) and the
+// camera of a per-camera subject, or "", "" for any other subject.
+func SubjectKind(subject string) (kind, camera string) {
+	rest, ok := strings.CutPrefix(subject, Prefix+".")
+	if !ok {
+		return "", ""
+	}
+	kind, camera, ok = strings.Cut(rest, ".")
+	if !ok || camera == "" || strings.Contains(camera, ".") {
+		return "", ""
+	}
+	switch kind {
+	case KindFrames, KindDescriptions, KindSources, KindCues:
+		return kind, camera
+	}
+	return "", ""
+}
+
+// IsFrameSubject reports whether subject carries a camera's frames.
+func IsFrameSubject(subject string) bool {
+	kind, _ := SubjectKind(subject)
+	return kind == KindFrames
+}
 
 var cameraName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 

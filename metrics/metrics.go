@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -156,14 +155,15 @@ func (m *Metrics) Run(ctx context.Context) error {
 
 // observe updates the metrics with one event.
 func (m *Metrics) observe(msg bus.Message) error {
+	kind, _ := bus.SubjectKind(msg.Subject)
 	switch {
-	case strings.HasPrefix(msg.Subject, bus.Prefix+".frames."):
+	case kind == bus.KindFrames:
 		f, err := msg.Frame, msg.FrameErr
 		if err != nil {
 			return err
 		}
 		m.frames.WithLabelValues(f.Camera, f.Reason).Inc()
-	case strings.HasPrefix(msg.Subject, bus.Prefix+".descriptions."):
+	case kind == bus.KindDescriptions:
 		var d bus.Description
 		if err := json.Unmarshal(msg.Data, &d); err != nil {
 			return err

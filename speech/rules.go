@@ -44,8 +44,8 @@ func DefaultEarconRules() []EarconRule {
 			}
 			return d.RequestID, true
 		}},
-		{Subject: bus.Prefix + ".sources.*", Earcon: EarconCameraLost, Match: jsonField("state", "down")},
-		{Subject: bus.Prefix + ".workers", Earcon: EarconModelDown, Match: jsonField("state", "restarting", "failed")},
+		{Subject: bus.AllSources, Earcon: EarconCameraLost, Match: jsonField("state", "down")},
+		{Subject: bus.SubjectWorkers, Earcon: EarconModelDown, Match: jsonField("state", "restarting", "failed")},
 	}
 }
 

@@ -344,11 +344,11 @@ func TestStageEarconsFromBusEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	publish(bus.Prefix+".sources.cam0", map[string]any{"state": "up"}) // no earcon
-	publish(bus.Prefix+".sources.cam0", map[string]any{"state": "down"})
+	publish(bus.SourceSubject("cam0"), map[string]any{"state": "up"}) // no earcon
+	publish(bus.SourceSubject("cam0"), map[string]any{"state": "down"})
 	h.started("earcon:camera_lost")
 	h.fake.finish <- struct{}{}
-	publish(bus.Prefix+".workers", map[string]any{"state": "restarting"})
+	publish(bus.SubjectWorkers, map[string]any{"state": "restarting"})
 	h.started("earcon:model_down")
 	h.fake.finish <- struct{}{}
 	// The partials of one requested answer make one thinking earcon.
@@ -369,7 +369,7 @@ func TestStageEarconsFromBusEvents(t *testing.T) {
 	if err := h.pub.PublishFrame(frame); err != nil {
 		t.Fatal(err)
 	}
-	publish(bus.Prefix+".sources.cam0", map[string]any{"state": "down"})
+	publish(bus.SourceSubject("cam0"), map[string]any{"state": "down"})
 	h.started("earcon:camera_lost")
 	h.fake.finish <- struct{}{}
 	select {

@@ -94,7 +94,7 @@ func (p *printer) Run(ctx context.Context) error {
 // jsonLine renders a message as {"subject":…,"data":…}; frames carry their metadata and size.
 func jsonLine(m bus.Message) string {
 	var data any = json.RawMessage(m.Data)
-	if strings.HasPrefix(m.Subject, bus.Prefix+".frames.") {
+	if bus.IsFrameSubject(m.Subject) {
 		if m.FrameErr != nil {
 			data = map[string]any{"error": m.FrameErr.Error(), "bytes": m.Size}
 		} else {
@@ -117,14 +117,15 @@ func jsonLine(m bus.Message) string {
 func humanLine(m bus.Message) string {
 	ts := time.Now().Format("15:04:05.000")
 	decode := func(v any) bool { return json.Unmarshal(m.Data, v) == nil }
+	kind, _ := bus.SubjectKind(m.Subject)
 	switch {
-	case strings.HasPrefix(m.Subject, bus.Prefix+".frames."):
+	case kind == bus.KindFrames:
 		f, err := m.Frame, m.FrameErr
 		if err != nil {
 			return fmt.Sprintf("%s %s bad frame: %v", ts, m.Subject, err)
 		}
 		return fmt.Sprintf("%s %s frame #%d %s (distance %d) %dx%d %d KB", ts, f.Camera, f.Seq, f.Reason, f.Distance, f.Width, f.Height, m.Size/1024)
-	case strings.HasPrefix(m.Subject, bus.Prefix+".descriptions."):
+	case kind == bus.KindDescriptions:
 		var d bus.Description
 		if !decode(&d) || d.Partial {
 			return ""
@@ -190,7 +191,7 @@ func humanLine(m bus.Message) string {
 		if decode(&p) {
 			return fmt.Sprintf("%s prompt (%s): %s", ts, p.Preset, p.Text)
 		}
-	case strings.HasPrefix(m.Subject, bus.Prefix+".sources."):
+	case kind == bus.KindSources:
 		var e bus.SourceEvent
 		if !decode(&e) {
 			break
@@ -202,7 +203,7 @@ func humanLine(m bus.Message) string {
 			return fmt.Sprintf("%s %s source back after %.1f s: %s", ts, e.Camera, e.DownForMS/1000, e.Source)
 		}
 		return fmt.Sprintf("%s %s source %s: %s", ts, e.Camera, e.State, e.Source)
-	case strings.HasPrefix(m.Subject, bus.Prefix+".cues."):
+	case kind == bus.KindCues:
 		var c bus.Cue
 		if decode(&c) {
 			return fmt.Sprintf("%s %s cues: %s", ts, c.Camera, narrator.RenderCues(c))
