@@ -17,8 +17,10 @@ requests one at a time. docs/mlx.md documents the protocol; in short:
           {"event":"error","id":..,"code":..,"message":..,"fatal":..}
   stderr  free-form logs (the parent logs each line).
 
-Subcommands: serve (the worker), probe (versions, for `narrator doctor` and `narrator setup`),
-download (fetch a model snapshot into HF_HOME, for `narrator setup`).
+Subcommands: serve (the worker), probe (versions from package metadata, for `narrator doctor`
+and `narrator setup`), verify (imports mlx_vlm and mlx.core, for `narrator setup`: metadata alone
+does not prove an install is complete), download (fetch a model snapshot into the hub cache, for
+`narrator setup`).
 
 The script uses only the standard library itself, and is written for old Pythons too so that
 an unsupported interpreter gets a clear error instead of a syntax error.
@@ -39,8 +41,11 @@ import zlib
 
 PROTOCOL_VERSION = 1
 MIN_PYTHON = (3, 10)
-# mlx-vlm 0.3.6 added FastVLM (model type llava_qwen2).
-MIN_MLX_VLM = (0, 3, 6)
+# mlx-vlm 0.3.6 added FastVLM (model type llava_qwen2); 0.3.12 added its own FastVLM processor
+# (mlx_vlm/models/fastvlm/processing.py, "without torch/timm dependency"). Before 0.3.12 the processor
+# came from the model repository's own code, which imports PyTorch and timm.
+MIN_MLX_VLM = (0, 3, 12)
+MIN_MLX_VLM_TEXT = "0.3.12"
 MAX_TOKENS_LIMIT = 4096
 # Files a model snapshot needs (weights, configs, tokenizer, chat template, custom code).
 ALLOW_PATTERNS = ["*.json", "*.jsonl", "*.safetensors", "*.py", "*.model", "*.tiktoken", "*.txt", "*.jinja"]
@@ -233,14 +238,36 @@ class Reader(threading.Thread):
                                 message="unknown op %r" % (op,), fatal=False)
 
 
+class NoImageSlot(Exception):
+    """The formatted prompt has no place for the image: the model would never see the frame."""
+
+
+# mlx-vlm's MessageFormat values (mlx_vlm/prompt_utils.py) for which the model's processor places the
+# image itself, so the formatted prompt has no image token even when all is well.
+FORMATS_WITHOUT_IMAGE_TOKEN = ("prompt_only", "text_only")
+
+
+def reset_peak_memory(mx):
+    """Starts the peak-memory count afresh, so GenerationResult.peak_memory (mx.get_peak_memory(),
+    the peak since the process started or since the last reset) is this request's peak.
+    mlx >= 0.24 has mx.reset_peak_memory; older releases had it under mx.metal."""
+    reset = getattr(mx, "reset_peak_memory", None) or getattr(getattr(mx, "metal", None), "reset_peak_memory", None)
+    if reset is not None:
+        reset()
+
+
 class Model(object):
     """The loaded model and the one way it is called."""
 
-    def __init__(self, mlx_vlm, model, processor, config):
+    def __init__(self, mlx_vlm, model, processor, config, mx=None):
         self.mlx_vlm = mlx_vlm
         self.model = model
         self.processor = processor
         self.config = config
+        self.mx = mx
+        self.model_type = (config.get("model_type") if isinstance(config, dict) else None) or getattr(
+            getattr(model, "config", None), "model_type", None)
+        self._slot_checked = {}  # (prompt, system) -> None when the image has a slot, else the problem
 
     def reset_stopping(self):
         # stream_generate keeps stopping criteria between calls: reset them for every request.
@@ -250,11 +277,53 @@ class Model(object):
         if criteria is not None and hasattr(criteria, "reset"):
             criteria.reset(eos)
 
-    def stream(self, req):
+    def format(self, chat, num_images):
         from mlx_vlm.prompt_utils import apply_chat_template
-        formatted = apply_chat_template(self.processor, self.config, build_prompt(req["prompt"], req["system"]),
-                                        add_generation_prompt=True, num_images=1)
+        return apply_chat_template(self.processor, self.config, chat, add_generation_prompt=True, num_images=num_images)
+
+    def image_slot_problem(self, chat, formatted):
+        """Says why the formatted prompt has no image slot, or None when it has one. mlx-vlm formats a
+        model type missing from its MODEL_CONFIG table as text only (apply_chat_template ignores
+        num_images), and a chat template may drop image entries: either way the frame would be silently
+        ignored. The test is model-independent: the prompt formatted for one image must differ from
+        the prompt formatted for none."""
+        try:
+            without = self.format(chat, 0)
+        except Exception:
+            return None  # cannot compare; the generation itself will tell
+        if without != formatted:
+            return None
+        table = None
+        try:
+            from mlx_vlm.prompt_utils import MODEL_CONFIG as table
+        except ImportError:
+            pass
+        kind = None
+        if table is not None and self.model_type is not None:
+            fmt = table.get(str(self.model_type).lower())
+            kind = getattr(fmt, "value", fmt)
+            if kind in FORMATS_WITHOUT_IMAGE_TOKEN:
+                return None
+        version = dist_version("mlx-vlm") or getattr(self.mlx_vlm, "__version__", "?")
+        if table is not None and kind is None:
+            return ("model type %r is not in mlx-vlm %s's prompt formats, so mlx-vlm formats its prompts as "
+                    "text only and the model would never see the image" % (self.model_type, version))
+        return ("the chat template of model type %r drops the image: the formatted prompt has no image "
+                "token, so the model would never see it" % (self.model_type,))
+
+    def stream(self, req):
+        chat = build_prompt(req["prompt"], req["system"])
+        formatted = self.format(chat, 1)
+        key = (req["prompt"], req["system"])
+        if key not in self._slot_checked:
+            if len(self._slot_checked) >= 64:
+                self._slot_checked.clear()
+            self._slot_checked[key] = self.image_slot_problem(chat, formatted)
+        if self._slot_checked[key] is not None:
+            raise NoImageSlot(self._slot_checked[key])
         self.reset_stopping()
+        if self.mx is not None:
+            reset_peak_memory(self.mx)
         kwargs = {"max_tokens": req["max_tokens"], "temperature": float(req["temperature"]),
                   "top_p": float(req["top_p"])}
         if req.get("repetition_penalty") is not None:
@@ -286,6 +355,9 @@ def generate(model, req, reader, proto):
                 if reader is not None and reader.is_cancelled(rid):
                     finish = "cancelled"
                     break
+    except NoImageSlot as exc:
+        proto.send("error", id=rid, code="no_image_slot", message=str(exc), fatal=False)
+        return
     except Exception as exc:
         traceback.print_exc()
         proto.send("error", id=rid, code="generation_failed", message=describe_exception(exc), fatal=False)
@@ -316,19 +388,39 @@ def fatal(proto, code, message):
     return 2
 
 
-def serve(args, proto):
+def import_mlx(proto):
+    """Imports mlx_vlm and mlx.core, or sends the fatal error and returns None. Package metadata can
+    say mlx-vlm is installed while its files or a dependency are missing (an interrupted install):
+    only importing proves it."""
     bad = check_python(sys.version_info, platform.system(), platform.machine())
     if bad:
-        return fatal(proto, bad[0], bad[1])
+        fatal(proto, bad[0], bad[1])
+        return None
     try:
         import mlx_vlm
         import mlx_vlm.utils
+        import mlx_vlm.prompt_utils  # noqa: F401
+        import mlx.core as mx
     except ImportError as exc:
         traceback.print_exc()
-        return fatal(proto, "mlx_vlm_missing", "%s (interpreter %s)" % (describe_exception(exc), sys.executable))
+        fatal(proto, "mlx_vlm_missing", "%s (interpreter %s)" % (describe_exception(exc), sys.executable))
+        return None
+    except Exception as exc:  # a native library that does not load, a broken dependency
+        traceback.print_exc()
+        fatal(proto, "import_failed", "%s (interpreter %s)" % (describe_exception(exc), sys.executable))
+        return None
     version = getattr(mlx_vlm, "__version__", None) or dist_version("mlx-vlm") or "0"
     if parse_version(version) < MIN_MLX_VLM:
-        return fatal(proto, "mlx_vlm_too_old", "mlx-vlm %s is installed; FastVLM needs 0.3.6 or newer" % version)
+        fatal(proto, "mlx_vlm_too_old", "mlx-vlm %s is installed; narrator needs %s or newer" % (version, MIN_MLX_VLM_TEXT))
+        return None
+    return mlx_vlm, mx, version
+
+
+def serve(args, proto):
+    imported = import_mlx(proto)
+    if imported is None:
+        return 2
+    mlx_vlm, mx, version = imported
 
     started = time.monotonic()
     try:
@@ -338,19 +430,21 @@ def serve(args, proto):
         traceback.print_exc()
         return fatal(proto, "load_failed", describe_exception(exc))
     loaded = time.monotonic()
-    m = Model(mlx_vlm, model, processor, config)
+    m = Model(mlx_vlm, model, processor, config, mx)
 
     warm = {"id": "warm-up", "image": tiny_png_data_uri(), "prompt": "Describe the image.", "system": "",
             "max_tokens": 1, "temperature": 0.0, "top_p": 1.0, "repetition_penalty": None}
     try:
         for _ in m.stream(warm):
             pass
+    except NoImageSlot as exc:
+        return fatal(proto, "no_image_slot", str(exc))
     except Exception as exc:
         traceback.print_exc()
         return fatal(proto, "warmup_failed", describe_exception(exc))
     warmed = time.monotonic()
 
-    model_type = getattr(getattr(model, "config", None), "model_type", None) or config.get("model_type")
+    model_type = m.model_type
     versions = {"python": platform.python_version(), "mlx_vlm": version,
                 "mlx": dist_version("mlx") or "", "transformers": dist_version("transformers") or ""}
     proto.send("ready", protocol=PROTOCOL_VERSION, pid=os.getpid(), model=args.model, model_type=model_type,
@@ -381,20 +475,43 @@ def probe(args, proto):
     return 0
 
 
+def verify(args, proto):
+    """Proves the environment can run the worker: imports mlx_vlm and mlx.core (no model is loaded)."""
+    imported = import_mlx(proto)
+    if imported is None:
+        return 2
+    _, mx, version = imported
+    device = ""
+    try:
+        device = str(mx.default_device())
+    except Exception as exc:
+        log("no default MLX device: %s" % describe_exception(exc))
+    proto.send("verified", python=platform.python_version(), executable=sys.executable, mlx_vlm=version,
+               mlx=dist_version("mlx") or str(getattr(mx, "__version__", "")), device=device)
+    return 0
+
+
 def check_snapshot(path):
-    """Returns what is missing from a model folder, or None when it looks complete."""
+    """Returns what is missing from a model folder, or None when it looks complete. A sharded model
+    is checked against its index: mlx-vlm's load_model reads only the shards that exist, so a missing
+    shard would otherwise surface as "Missing N parameters". Snapshot files in the hub cache are
+    links to blobs: a link whose blob is gone counts as missing."""
     if not os.path.isfile(os.path.join(path, "config.json")):
         return "no config.json in %s" % path
-    names = os.listdir(path)
-    if not any(n.endswith(".safetensors") for n in names):
-        return "no .safetensors weights in %s" % path
     index = os.path.join(path, "model.safetensors.index.json")
     if os.path.isfile(index):
-        with open(index) as f:
-            shards = set(json.load(f).get("weight_map", {}).values())
+        try:
+            with open(index) as f:
+                shards = set(json.load(f).get("weight_map", {}).values())
+        except (ValueError, OSError, AttributeError) as exc:
+            return "unreadable weight index %s: %s" % (index, describe_exception(exc))
         missing = sorted(s for s in shards if not os.path.isfile(os.path.join(path, s)))
         if missing:
             return "weight shards missing in %s: %s" % (path, ", ".join(missing))
+        if shards:
+            return None
+    if not any(n.endswith(".safetensors") and os.path.isfile(os.path.join(path, n)) for n in os.listdir(path)):
+        return "no .safetensors weights in %s" % path
     return None
 
 
@@ -425,14 +542,15 @@ def main(argv):
     s = sub.add_parser("serve", help="load a model and answer requests on stdin")
     s.add_argument("--model", required=True, help="a local model folder (or a hub id already in HF_HOME)")
     sub.add_parser("probe", help="report interpreter and package versions")
+    sub.add_parser("verify", help="import mlx_vlm and mlx.core and report their versions")
     d = sub.add_parser("download", help="download a model snapshot into HF_HOME")
     d.add_argument("--model", required=True, help="hub id (org/name) or local folder")
     d.add_argument("--revision", default="", help="commit, tag or branch (default: main)")
     args = parser.parse_args(argv)
-    handlers = {"serve": serve, "probe": probe, "download": download}
+    handlers = {"serve": serve, "probe": probe, "verify": verify, "download": download}
     if args.command not in handlers:
         parser.print_usage(sys.stderr)
-        return fatal(proto, "bad_usage", "name a subcommand: serve, probe or download")
+        return fatal(proto, "bad_usage", "name a subcommand: serve, probe, verify or download")
     try:
         return handlers[args.command](args, proto)
     except KeyboardInterrupt:

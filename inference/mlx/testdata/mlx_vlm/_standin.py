@@ -34,7 +34,19 @@ def known_error(name):
         "coreml": lambda: KeyError("vision_tower.vision_model.patch_embed.blocks.1.reparam_conv.weight"),
         "too_old": lambda: ValueError("Model type llava_qwen2 not supported."),
         "fast_vlm": lambda: ValueError("Model type fast_vlm not supported."),
-        "mismatch": lambda: ValueError("Received 4 parameters not in model: multi_modal_projector.linear_1.bias"),
+        # mlx.nn.Module.load_weights(strict=True) (ml-explore/mlx python/mlx/nn/layers/base.py):
+        # "Received {n} parameters not in model: \n{names}." and "Missing {n} parameters: \n{names}."
+        "mismatch": lambda: ValueError("Received 4 parameters not in model: \nmulti_modal_projector.linear_1.bias,\n"
+                                       "multi_modal_projector.linear_1.weight."),
+        "mismatch_reparam": lambda: ValueError(
+            "Received 1 parameters not in model: \nvision_tower.vision_model.patch_embed.blocks.1.reparam_conv.weight."),
+        "missing": lambda: ValueError("Missing 2 parameters: \nvision_tower.vision_model.patch_embed.blocks.1."
+                                      "reparam_conv.bias,\nvision_tower.vision_model.patch_embed.blocks.1.reparam_conv.weight."),
+        # mlx-vlm < 0.3.12 (or its FastVLM processor failing to load, mlx_vlm/models/base.py
+        # install_auto_processor_patch falls back to the repository's own code) needs PyTorch and timm.
+        "timm": lambda: ModuleNotFoundError("No module named 'timm'"),
+        "torch": lambda: ImportError("This modeling file requires the following packages that were not found in "
+                                     "your environment: timm, torch. Run `pip install timm torch`"),
         "uint32": lambda: ValueError("[conv] Invalid input array with type uint32."),
         "offline": lambda: LocalEntryNotFoundError(
             "Cannot find an appropriate cached snapshot folder for the specified revision on the local disk "
@@ -119,7 +131,12 @@ def load(path_or_hf_repo, adapter_path=None, lazy=False, revision=None, strict=T
         time.sleep(wait)
     if not os.path.exists(str(path_or_hf_repo)) and os.environ.get("HF_HUB_OFFLINE") == "1":
         raise known_error("offline")
-    model = SimpleNamespace(config=SimpleNamespace(model_type="llava_qwen2", eos_token_id=EOS))
+    model_type = "llava_qwen2"
+    config_path = os.path.join(str(path_or_hf_repo), "config.json")
+    if os.path.isfile(config_path):
+        with open(config_path) as f:
+            model_type = json.load(f).get("model_type", model_type)
+    model = SimpleNamespace(config=SimpleNamespace(model_type=model_type, eos_token_id=EOS))
     processor = SimpleNamespace(tokenizer=SimpleNamespace(stopping_criteria=StoppingCriteria()))
     return model, processor
 
@@ -171,6 +188,10 @@ def stream_generate(model, processor, prompt, image=None, audio=None, **kwargs):
     if mode == "garbage":
         print("stand-in: garbage printed during generation")
         os.write(1, b"\x00\xffnot json\n")
+    # The memory this generation uses: the real stream_generate reports mx.get_peak_memory() / 1e9
+    # (mlx_vlm/generate/dispatch.py), the peak since the process started or the last reset.
+    import mlx.core as mx
+    mx._use((float(mode[5:]) if mode.startswith("peak:") else 1.9) * 1e9)
     words = os.environ.get("FAKE_MLX_VLM_TEXT", DEFAULT_TEXT).split(" ")
     pieces = [w if i == 0 else " " + w for i, w in enumerate(words)][:max_tokens]
     for i, piece in enumerate(pieces):
@@ -182,7 +203,7 @@ def stream_generate(model, processor, prompt, image=None, audio=None, **kwargs):
             finish = "length" if len(pieces) == max_tokens and len(words) > max_tokens else "stop"
         yield GenerationResult(text=piece, token=i, prompt_tokens=300, generation_tokens=i + 1,
                                total_tokens=301 + i, prompt_tps=3000.0, generation_tps=300.0,
-                               peak_memory=1.9, finish_reason=finish)
+                               peak_memory=mx.get_peak_memory() / 1e9, finish_reason=finish)
 
 
 def generate(model, processor, prompt, image=None, verbose=False, **kwargs):
