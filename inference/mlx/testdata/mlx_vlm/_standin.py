@@ -40,7 +40,7 @@ def known_error(name):
                                        "multi_modal_projector.linear_1.weight."),
         "mismatch_reparam": lambda: ValueError(
             "Received 1 parameters not in model: \nvision_tower.vision_model.patch_embed.blocks.1.reparam_conv.weight."),
-        "missing": lambda: ValueError("Missing 2 parameters: \nvision_tower.vision_model.patch_embed.blocks.1."
+        "missing_params": lambda: ValueError("Missing 2 parameters: \nvision_tower.vision_model.patch_embed.blocks.1."
                                       "reparam_conv.bias,\nvision_tower.vision_model.patch_embed.blocks.1.reparam_conv.weight."),
         # mlx-vlm < 0.3.12 (or its FastVLM processor failing to load, mlx_vlm/models/base.py
         # install_auto_processor_patch falls back to the repository's own code) needs PyTorch and timm.
