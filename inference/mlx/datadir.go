@@ -60,6 +60,9 @@ func (l Layout) Python() string {
 // HFHome is the Hugging Face cache (HF_HOME) the worker and setup use, kept apart from ~/.cache.
 func (l Layout) HFHome() string { return filepath.Join(l.Root, "huggingface") }
 
+// HubCache is the hub cache inside HFHome (HF_HUB_CACHE), where downloaded snapshots live.
+func (l Layout) HubCache() string { return filepath.Join(l.HFHome(), "hub") }
+
 // WorkerScript is where the embedded worker script is written out.
 func (l Layout) WorkerScript() string { return filepath.Join(l.Root, "worker", "narrator_worker.py") }
 

@@ -51,7 +51,8 @@ type Config struct {
 	Python string
 	// Script is the worker script. Default: the embedded script, written into DataDir.
 	Script string
-	// Env adds KEY=VALUE entries to the worker's environment (after narrator's own).
+	// Env adds KEY=VALUE entries to the worker's environment (after narrator's own; the
+	// Hugging Face cache settings are always the data directory's).
 	Env []string
 	// Online lets the worker reach the Hugging Face hub. Default false: HF_HUB_OFFLINE=1.
 	Online bool
@@ -366,16 +367,9 @@ func noPython(python string, err error) *WorkerError {
 // must be stopped by the caller.
 func (m *Describer) launch(ctx context.Context) (*workerProc, workerEvent, *WorkerError) {
 	layout := Layout{Root: m.cfg.DataDir}
-	env := append(os.Environ(),
-		"HF_HOME="+layout.HFHome(),
-		"HF_HUB_DISABLE_TELEMETRY=1",
-		"PYTHONUNBUFFERED=1",
-		"TOKENIZERS_PARALLELISM=false",
-	)
-	if !m.cfg.Online {
-		env = append(env, "HF_HUB_OFFLINE=1")
-	}
+	env := append(os.Environ(), "PYTHONUNBUFFERED=1", "TOKENIZERS_PARALLELISM=false")
 	env = append(env, m.cfg.Env...)
+	env = append(env, hubEnv(layout, m.cfg.Online, env)...)
 	p, err := startProc(procSpec{
 		python: m.cfg.Python, args: []string{m.cfg.Script, "serve", "--model", m.cfg.ModelPath},
 		env: env, log: m.cfg.Logger, garbage: m.invalid,

@@ -3,8 +3,6 @@ package mlx
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"strings"
 
 	"github.com/narrator-dev/narrator/inference"
 )
@@ -49,12 +47,7 @@ func Checks(ctx context.Context, cfg CheckConfig) []inference.Check {
 	}
 	l := Layout{Root: cfg.DataDir}
 
-	if uv, err := FindUV(); err != nil {
-		out = append(out, inference.Check{Name: "uv", Status: inference.CheckFail, Detail: "not installed", Fix: "brew install uv (or: curl -LsSf https://astral.sh/uv/install.sh | sh)"})
-	} else {
-		v, _ := exec.CommandContext(ctx, uv, "--version").Output()
-		out = append(out, inference.Check{Name: "uv", Status: inference.CheckOK, Detail: strings.TrimSpace(string(v)) + " at " + uv})
-	}
+	out = append(out, uvCheck(ctx))
 
 	python := cfg.Python
 	if python == "" {
@@ -71,15 +64,52 @@ func Checks(ctx context.Context, cfg CheckConfig) []inference.Check {
 	default:
 		out = append(out, inference.Check{Name: "python env", Status: inference.CheckOK, Detail: fmt.Sprintf("Python %s %s at %s", probe.Python, probe.Machine, python)})
 	}
-	switch {
-	case probe.MLXVLM == "":
-		out = append(out, inference.Check{Name: "mlx-vlm", Status: inference.CheckFail, Detail: "not installed in " + python, Fix: "narrator setup"})
-	case probe.MLXVLM != MLXVLMVersion:
-		out = append(out, inference.Check{Name: "mlx-vlm", Status: inference.CheckWarn, Detail: fmt.Sprintf("%s installed; narrator is tested with %s", probe.MLXVLM, MLXVLMVersion), Fix: "narrator setup (installs the pinned version)"})
-	default:
-		out = append(out, inference.Check{Name: "mlx-vlm", Status: inference.CheckOK, Detail: fmt.Sprintf("%s (mlx %s)", probe.MLXVLM, probe.MLX)})
-	}
+	out = append(out, mlxVLMCheck(ctx, l, python, probe))
 	return append(out, modelCheck(l, cfg.Model))
+}
+
+// uvCheck finds uv and checks its version.
+func uvCheck(ctx context.Context) inference.Check {
+	uv, err := FindUV()
+	if err != nil {
+		return inference.Check{Name: "uv", Status: inference.CheckFail, Detail: "not installed", Fix: "brew install uv (or: curl -LsSf https://astral.sh/uv/install.sh | sh)"}
+	}
+	v, err := UVVersion(ctx, uv, nil)
+	if err != nil {
+		return inference.Check{Name: "uv", Status: inference.CheckFail, Detail: err.Error(), Fix: "reinstall uv: brew install uv (or: curl -LsSf https://astral.sh/uv/install.sh | sh)"}
+	}
+	if problem := uvVersionProblem(v); problem != "" {
+		return inference.Check{Name: "uv", Status: inference.CheckFail, Detail: fmt.Sprintf("uv %s at %s; narrator setup needs %s or newer", v, uv, MinUVVersion), Fix: uvUpgrade}
+	}
+	return inference.Check{Name: "uv", Status: inference.CheckOK, Detail: "uv " + v + " at " + uv}
+}
+
+// mlxVLMCheck checks that python imports the pinned mlx-vlm, and, for setup's environment,
+// that it was installed with this narrator's pins.
+func mlxVLMCheck(ctx context.Context, l Layout, python string, probe PythonProbe) inference.Check {
+	if probe.Problem != "" {
+		return inference.Check{Name: "mlx-vlm", Status: inference.CheckSkip, Detail: "this Python cannot run MLX"}
+	}
+	if probe.MLXVLM == "" {
+		return inference.Check{Name: "mlx-vlm", Status: inference.CheckFail, Detail: "not installed in " + python, Fix: "narrator setup"}
+	}
+	v, err := VerifyPython(ctx, l, python, nil)
+	if err != nil {
+		return inference.Check{Name: "mlx-vlm", Status: inference.CheckFail,
+			Detail: fmt.Sprintf("%s is installed in %s but does not import: %v", probe.MLXVLM, python, err),
+			Fix:    "narrator setup (it repairs the environment)"}
+	}
+	if v.MLXVLM != MLXVLMVersion {
+		return inference.Check{Name: "mlx-vlm", Status: inference.CheckWarn, Detail: fmt.Sprintf("%s installed; narrator is tested with %s", v.MLXVLM, MLXVLMVersion), Fix: "narrator setup (installs the pinned version)"}
+	}
+	if python == l.Python() {
+		if st, err := ReadSetupState(l); err == nil && st.PinsSHA256 != PinsHash() {
+			return inference.Check{Name: "mlx-vlm", Status: inference.CheckWarn,
+				Detail: fmt.Sprintf("%s installed with other pins than this narrator's", v.MLXVLM),
+				Fix:    "narrator setup (applies this narrator's pins)"}
+		}
+	}
+	return inference.Check{Name: "mlx-vlm", Status: inference.CheckOK, Detail: fmt.Sprintf("%s (mlx %s, %s)", v.MLXVLM, v.MLX, v.Device)}
 }
 
 func modelCheck(l Layout, model string) inference.Check {

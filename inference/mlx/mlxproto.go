@@ -57,7 +57,7 @@ func controlLine(op, id string) []byte {
 
 // workerEvent is any event the worker sends; which fields are set depends on Event.
 type workerEvent struct {
-	Event string `json:"event"` // ready, delta, done, error (probe and downloaded for the helper subcommands)
+	Event string `json:"event"` // ready, delta, done, error (probe, verified and downloaded for the helper subcommands)
 	ID    string `json:"id,omitempty"`
 
 	// ready
@@ -88,7 +88,7 @@ type workerEvent struct {
 	Message string `json:"message,omitempty"`
 	Fatal   bool   `json:"fatal,omitempty"`
 
-	// probe and downloaded (the setup helpers)
+	// probe, verified and downloaded (the setup helpers)
 	Python         string  `json:"python,omitempty"`
 	Executable     string  `json:"executable,omitempty"`
 	System         string  `json:"system,omitempty"`
@@ -99,6 +99,7 @@ type workerEvent struct {
 	MLX            string  `json:"mlx,omitempty"`
 	HuggingFaceHub string  `json:"huggingface_hub,omitempty"`
 	Transformers   string  `json:"transformers,omitempty"`
+	Device         string  `json:"device,omitempty"`
 	Path           string  `json:"path,omitempty"`
 	Revision       *string `json:"revision,omitempty"`
 }
@@ -130,7 +131,7 @@ func parseEvent(line []byte) (workerEvent, error) {
 		if ev.Code == "" {
 			return workerEvent{}, fmt.Errorf("%w: error without code", errGarbage)
 		}
-	case "probe", "downloaded":
+	case "probe", "verified", "downloaded":
 	default:
 		return workerEvent{}, fmt.Errorf("%w: unknown event %q", errGarbage, ev.Event)
 	}

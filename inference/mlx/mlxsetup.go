@@ -59,9 +59,10 @@ func WriteWorkerFiles(l Layout) error {
 
 // SetupState records what `narrator setup` completed, in the data directory's setup.json.
 type SetupState struct {
-	Python string                `json:"python"`  // the environment's interpreter
-	MLXVLM string                `json:"mlx_vlm"` // the mlx-vlm version installed
-	Models map[string]SetupModel `json:"models"`  // by hub id or folder as the user named it
+	Python     string                `json:"python"`                // the environment's interpreter
+	MLXVLM     string                `json:"mlx_vlm"`               // the mlx-vlm version installed
+	PinsSHA256 string                `json:"pins_sha256,omitempty"` // PinsHash of what was installed
+	Models     map[string]SetupModel `json:"models"`                // by hub id or folder as the user named it
 }
 
 // SetupModel is one downloaded model.
@@ -139,33 +140,6 @@ func modelFlag(model string) string {
 	return " --model " + model
 }
 
-// checkSnapshot says what is missing from a model folder, or "" when it looks complete.
-func checkSnapshot(dir string) string {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
-		return "no config.json in " + dir
-	}
-	weights, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
-	if len(weights) == 0 {
-		return "no .safetensors weights in " + dir
-	}
-	return ""
-}
-
-// FindUV looks for uv on PATH and where its installers put it.
-func FindUV() (string, error) {
-	if p, err := exec.LookPath("uv"); err == nil {
-		return p, nil
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		for _, p := range []string{filepath.Join(home, ".local", "bin", "uv"), filepath.Join(home, ".cargo", "bin", "uv"), "/opt/homebrew/bin/uv"} {
-			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-				return p, nil
-			}
-		}
-	}
-	return "", errors.New("uv is not installed: `brew install uv`, or the official installer: `curl -LsSf https://astral.sh/uv/install.sh | sh`")
-}
-
 // PythonProbe is what the worker script reports about an interpreter.
 type PythonProbe struct {
 	Python, Executable, System, Machine string
@@ -180,7 +154,7 @@ func ProbePython(ctx context.Context, l Layout, python string, env []string) (Py
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	evs, tail, err := runHelper(ctx, python, []string{l.WorkerScript(), "probe"}, helperEnv(l, env), nil)
+	evs, tail, err := runHelper(ctx, python, []string{l.WorkerScript(), "probe"}, helperEnv(l, false, env), nil)
 	for _, ev := range evs {
 		if ev.Event == "probe" {
 			return PythonProbe{Python: ev.Python, Executable: ev.Executable, System: ev.System, Machine: ev.Machine,
@@ -193,9 +167,12 @@ func ProbePython(ctx context.Context, l Layout, python string, env []string) (Py
 	return PythonProbe{}, fmt.Errorf("probe %s: %w %s", python, err, oneLine(lastLine(tail)))
 }
 
-func helperEnv(l Layout, extra []string) []string {
-	env := append(os.Environ(), "HF_HOME="+l.HFHome(), "HF_HUB_DISABLE_TELEMETRY=1", "PYTHONUNBUFFERED=1")
-	return append(env, extra...)
+// helperEnv is the environment of the worker script's helper subcommands: the user's, extra,
+// and the data directory's Hugging Face settings (online for the download).
+func helperEnv(l Layout, online bool, extra []string) []string {
+	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
+	env = append(env, extra...)
+	return append(env, hubEnv(l, online, env)...)
 }
 
 // runHelper runs the worker script's helper subcommand and collects its events. stderr, when
@@ -290,20 +267,28 @@ func Setup(ctx context.Context, cfg SetupConfig) error {
 		}
 		cfg.UV = uv
 	}
-	say("uv: %s", cfg.UV)
-
-	probe, err := setupPython(ctx, cfg, l, say)
+	uvVersion, err := UVVersion(ctx, cfg.UV, cfg.Env)
 	if err != nil {
 		return err
 	}
-	if probe, err = setupMLXVLM(ctx, cfg, l, probe, say); err != nil {
-		return err
+	if problem := uvVersionProblem(uvVersion); problem != "" {
+		return errors.New(problem)
 	}
+	say("uv %s: %s", uvVersion, cfg.UV)
+
 	st, err := ReadSetupState(l)
 	if err != nil {
 		say("setup.json is unreadable, starting a new one: %v", err)
 	}
-	st.Python, st.MLXVLM = l.Python(), probe.MLXVLM
+	probe, err := setupPython(ctx, cfg, l, say)
+	if err != nil {
+		return err
+	}
+	v, err := setupMLXVLM(ctx, cfg, l, probe, &st, say)
+	if err != nil {
+		return err
+	}
+	st.Python, st.MLXVLM = l.Python(), v.MLXVLM
 	if err := writeSetupState(l, st); err != nil {
 		return err
 	}
@@ -314,61 +299,6 @@ func Setup(ctx context.Context, cfg SetupConfig) error {
 		return checkWorker(ctx, cfg, l, say)
 	}
 	return nil
-}
-
-// setupPython makes (or keeps) the managed Python 3.12 environment.
-func setupPython(ctx context.Context, cfg SetupConfig, l Layout, say func(string, ...any)) (PythonProbe, error) {
-	exists := false
-	if _, err := os.Stat(l.Python()); err == nil {
-		exists = true
-		if p, err := ProbePython(ctx, l, l.Python(), cfg.Env); err == nil && p.Problem == "" {
-			say("Python environment: %s (Python %s, %s), already there", l.Venv(), p.Python, p.Machine)
-			return p, nil
-		}
-		say("Python environment at %s does not work; making it again", l.Venv())
-	}
-	args := []string{"venv", "--python", "3.12", "--managed-python"}
-	if exists {
-		args = append(args, "--clear")
-	}
-	say("creating a Python 3.12 environment: uv %s", strings.Join(append(args, l.Venv()), " "))
-	if err := runTool(ctx, cfg, cfg.UV, append(args, l.Venv())); err != nil {
-		return PythonProbe{}, fmt.Errorf("create the Python environment: %w", err)
-	}
-	p, err := ProbePython(ctx, l, l.Python(), cfg.Env)
-	if err != nil {
-		return PythonProbe{}, fmt.Errorf("the new Python environment does not run: %w", err)
-	}
-	if p.Problem != "" {
-		return PythonProbe{}, newWorkerError(p.ProblemCode, p.Problem, true)
-	}
-	say("Python environment: %s (Python %s, %s)", l.Venv(), p.Python, p.Machine)
-	return p, nil
-}
-
-// setupMLXVLM installs the pinned mlx-vlm with the embedded constraints, unless it is there.
-func setupMLXVLM(ctx context.Context, cfg SetupConfig, l Layout, p PythonProbe, say func(string, ...any)) (PythonProbe, error) {
-	if p.MLXVLM == MLXVLMVersion {
-		say("mlx-vlm %s: already installed", p.MLXVLM)
-		return p, nil
-	}
-	if p.MLXVLM != "" {
-		say("mlx-vlm %s is installed; installing the pinned %s", p.MLXVLM, MLXVLMVersion)
-	}
-	args := []string{"pip", "install", "--python", l.Python(), "mlx-vlm==" + MLXVLMVersion, "-c", l.Constraints()}
-	say("installing mlx-vlm %s: uv %s", MLXVLMVersion, strings.Join(args, " "))
-	if err := runTool(ctx, cfg, cfg.UV, args); err != nil {
-		return PythonProbe{}, fmt.Errorf("install mlx-vlm: %w", err)
-	}
-	p, err := ProbePython(ctx, l, l.Python(), cfg.Env)
-	if err != nil {
-		return PythonProbe{}, err
-	}
-	if p.MLXVLM != MLXVLMVersion {
-		return PythonProbe{}, fmt.Errorf("install mlx-vlm: after installing, the environment reports mlx-vlm %q, want %s", p.MLXVLM, MLXVLMVersion)
-	}
-	say("mlx-vlm %s: installed", p.MLXVLM)
-	return p, nil
 }
 
 // setupModel downloads the model into HF_HOME (or checks a local folder) and records its path.
@@ -391,7 +321,7 @@ func setupModel(ctx context.Context, cfg SetupConfig, l Layout, st *SetupState, 
 		}
 		say("downloading %s at %s into %s (the 0.5B model is about 1.25 GB; an interrupted download resumes)", cfg.Model, rev, l.HFHome())
 	}
-	evs, tail, err := runHelper(ctx, l.Python(), args, helperEnv(l, cfg.Env), cfg.Out)
+	evs, tail, err := runHelper(ctx, l.Python(), args, helperEnv(l, true, cfg.Env), cfg.Out)
 	for _, ev := range evs {
 		switch ev.Event {
 		case "downloaded":

@@ -328,8 +328,9 @@ class Model(object):
                   "top_p": float(req["top_p"])}
         if req.get("repetition_penalty") is not None:
             kwargs["repetition_penalty"] = float(req["repetition_penalty"])
-        # The image goes in as a str (data URI or path): mlx-vlm applies EXIF rotation and RGB
-        # conversion only to str inputs.
+        # The image goes in as a str (data URI or path): mlx-vlm's process_image applies EXIF
+        # rotation (load_image) only to str inputs. No vision_cache= or prompt_cache_state= is
+        # passed, so stream_generate caches nothing between requests.
         return self.mlx_vlm.stream_generate(self.model, self.processor, formatted, image=req["image"], **kwargs)
 
 
