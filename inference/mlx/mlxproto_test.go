@@ -108,6 +108,14 @@ func TestClassifyFailure(t *testing.T) {
 		{"GatedRepoError: 403 Client Error. Cannot access gated repo", "model_not_found"},
 		{"[METAL] Command buffer execution failed: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)", "out_of_memory"},
 		{"ModuleNotFoundError: No module named 'mlx_vlm'", "mlx_vlm_missing"},
+		{"ModuleNotFoundError: No module named 'mlx'", "mlx_vlm_missing"},
+		{"ModuleNotFoundError: No module named 'mlx.core'", "mlx_vlm_missing"},
+		// mlx's load_weights names the parameters; a reparam_conv among them is a layout mismatch.
+		{"ValueError: Received 1 parameters not in model: vision_tower.vision_model.patch_embed.blocks.1.reparam_conv.weight.", "weights_mismatch"},
+		{"ValueError: Missing 2 parameters: vision_tower.vision_model.patch_embed.blocks.1.reparam_conv.bias,", "weights_mismatch"},
+		{"ModuleNotFoundError: No module named 'timm'", "processor_needs_torch"},
+		{"ModuleNotFoundError: No module named 'torch'", "processor_needs_torch"},
+		{"ImportError: This modeling file requires the following packages that were not found in your environment: timm. Run `pip install timm`", "processor_needs_torch"},
 	}
 	for _, c := range cases {
 		f, ok := classifyFailure(c.text)
@@ -115,8 +123,15 @@ func TestClassifyFailure(t *testing.T) {
 			t.Errorf("classifyFailure(%q) = %q, %v; want %q", c.text, f.code, ok, c.code)
 		}
 	}
-	if f, ok := classifyFailure("RuntimeError: something else"); ok {
-		t.Errorf("an unknown error was classified as %q", f.code)
+	for _, text := range []string{
+		"RuntimeError: something else",
+		// mlx's shape check names a reparam_conv weight too: not a Core ML export.
+		"ValueError: Expected shape (64, 3, 3, 3) but received shape (64, 3, 3) for parameter vision_tower.vision_model.patch_embed.blocks.1.reparam_conv.weight",
+		"ImportError: This modeling file requires the following packages that were not found in your environment: einops. Run `pip install einops`",
+	} {
+		if f, ok := classifyFailure(text); ok {
+			t.Errorf("classifyFailure(%q) = %q, want no known failure", text, f.code)
+		}
 	}
 	for _, f := range knownFailures {
 		if f.advice == "" || strings.Contains(f.advice, "Traceback") {
