@@ -137,11 +137,27 @@ const (
 	ActionSuppress = "suppress"
 )
 
-// Reasons a description is suppressed.
+// Reasons a description is suppressed, in decisions.
 const (
 	ReasonDuplicate = "duplicate"
 	ReasonEmpty     = "empty"
-	ReasonFailed    = "failed"
+	ReasonFailed    = "failed"    // the description failed; in speech events, synthesis or playback failed
+	ReasonStale     = "stale"     // it could no longer be said before its deadline; in speech events, it could not start before its not_after
+	ReasonPaused    = "paused"    // the user paused narration; in speech events, a pause command, or it arrived while paused
+	ReasonOnDemand  = "ondemand"  // ondemand mode: only requested descriptions are said
+	ReasonDirector  = "director"  // director mode: cues are published, not said
+	ReasonCancelled = "cancelled" // the inference stage stopped the generation (the scene changed)
+)
+
+// Reasons an utterance is dropped (never started) or interrupted (silenced while playing), in
+// speech events, beside ReasonStale, ReasonPaused and ReasonFailed.
+const (
+	ReasonSuperseded = "superseded" // newer narration filled the queue: the newest wins
+	ReasonUrgent     = "urgent"     // an urgent utterance cut in
+	// ReasonAnnouncement: an announcement (a failure, an acknowledgement) cut in on narration.
+	ReasonAnnouncement = "announcement"
+	ReasonStopped      = "stopped"  // a stop command
+	ReasonShutdown     = "shutdown" // the stage is stopping
 )
 
 // Decision records what the narrator did with one final description, on SubjectDecisions.

@@ -41,16 +41,6 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("mode %q: use narrate, changes, ondemand or director", s)
 }
 
-// Reasons the policy suppresses a description, beyond those in bus.
-const (
-	ReasonStale    = "stale"    // it could no longer be said before its deadline
-	ReasonPaused   = "paused"   // the user paused narration
-	ReasonOnDemand = "ondemand" // ondemand mode: only requested descriptions are said
-	ReasonDirector = "director" // director mode: cues are published, not said
-	// ReasonCancelled: the inference stage stopped the generation (the scene changed).
-	ReasonCancelled = "cancelled"
-)
-
 // PolicyConfig configures a Policy. Zero fields take their defaults in NewPolicy.
 type PolicyConfig struct {
 	// Mode is what is said unasked. Default: ModeNarrate.
@@ -208,11 +198,11 @@ func (p *Policy) Unspoken(descriptionID string) {
 func (p *Policy) quiet() string {
 	switch {
 	case p.cfg.Mode == ModeDirector:
-		return ReasonDirector
+		return bus.ReasonDirector
 	case p.cfg.Mode == ModeOnDemand:
-		return ReasonOnDemand
+		return bus.ReasonOnDemand
 	case p.paused:
-		return ReasonPaused
+		return bus.ReasonPaused
 	}
 	return ""
 }
@@ -304,7 +294,7 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 			return Verdict{Action: bus.ActionSpeak, Text: first}
 		}
 		if d.Cancelled != "" {
-			return suppress(ReasonCancelled)
+			return suppress(bus.ReasonCancelled)
 		}
 		return suppress(bus.ReasonFailed)
 	}
@@ -339,7 +329,7 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 	}
 	deadline := p.notAfter(d, requested, now)
 	if !requested && now.After(deadline) {
-		return Verdict{Action: bus.ActionSuppress, Reason: ReasonStale, Text: text}
+		return Verdict{Action: bus.ActionSuppress, Reason: bus.ReasonStale, Text: text}
 	}
 	g := gistOf(text)
 	r := p.repeats(g, realChange(d), now)

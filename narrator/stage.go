@@ -305,7 +305,7 @@ func (s *Stage) description(d bus.Description, now time.Time) {
 	}
 	if v.Action == bus.ActionSuppress {
 		s.suppressed.Add(1)
-		if v.Reason == ReasonStale {
+		if v.Reason == bus.ReasonStale {
 			s.stale.Add(1)
 		}
 	}
@@ -343,7 +343,7 @@ func (s *Stage) speechEvent(e bus.SpeechEvent) {
 	if !ok || e.State != bus.SpeechDropped {
 		return
 	}
-	if e.Reason == ReasonPaused && !s.policy.Paused() && st.resends == 0 {
+	if e.Reason == bus.ReasonPaused && !s.policy.Paused() && st.resends == 0 {
 		again := st.u
 		again.ID = bus.NewID()
 		s.send(again)

@@ -146,7 +146,7 @@ func TestStageDropsStaleDescriptions(t *testing.T) {
 	h := startStage(t, Config{StaleAfter: 2 * time.Second})
 	h.describe(bus.Description{Text: "A bus stops outside.", CapturedAt: time.Now().Add(-time.Minute)})
 	d := bustest.Next(t, h.decisions, wait)
-	if d.Action != bus.ActionSuppress || d.Reason != ReasonStale {
+	if d.Action != bus.ActionSuppress || d.Reason != bus.ReasonStale {
 		t.Fatalf("stale description: %+v", d)
 	}
 	h.noMore()
@@ -235,7 +235,7 @@ func TestStageControls(t *testing.T) {
 		t.Fatalf("speech control on pause: %+v", c)
 	}
 	h.describe(bus.Description{Text: "A red kite in a blue sky."})
-	if d := bustest.Next(t, h.decisions, wait); d.Reason != ReasonPaused {
+	if d := bustest.Next(t, h.decisions, wait); d.Reason != bus.ReasonPaused {
 		t.Fatalf("while paused: %+v", d)
 	}
 	if rep := h.ctl(bus.Control{Command: bus.ControlResume}); !rep.OK || rep.Paused {
@@ -327,7 +327,7 @@ func TestStageDirectorPublishesCues(t *testing.T) {
 		strings.Join(c.Objects, "|") != "desk|lamp|a cat" {
 		t.Fatalf("cue %+v", c)
 	}
-	if d := bustest.Next(t, h.decisions, wait); d.Reason != ReasonDirector {
+	if d := bustest.Next(t, h.decisions, wait); d.Reason != bus.ReasonDirector {
 		t.Fatalf("director decision %+v", d)
 	}
 	// Asked, the director says its cues.

@@ -25,7 +25,7 @@ func TestAnnouncementInterruptsNarrationAndCarriesItsKind(t *testing.T) {
 	h.expect("n1", bus.SpeechStarted, "")
 	h.announce("a1", "Camera lost, trying again.", time.Now().UTC())
 	h.silenced("a long description")
-	h.expect("n1", bus.SpeechInterrupted, ReasonAnnouncement)
+	h.expect("n1", bus.SpeechInterrupted, bus.ReasonAnnouncement)
 	h.started("Camera lost, trying again.")
 	ev := h.expect("a1", bus.SpeechStarted, "")
 	if ev.Kind != bus.KindAnnouncement || ev.Topic != bus.TopicAck {
@@ -65,7 +65,7 @@ func TestAnnouncementIsSaidWhilePaused(t *testing.T) {
 		return h.stage.paused
 	})
 	h.say("n", "narration", bus.PriorityNormal, time.Minute)
-	h.expect("n", bus.SpeechDropped, ReasonPaused)
+	h.expect("n", bus.SpeechDropped, bus.ReasonPaused)
 	h.announce("a", "Camera back.", time.Now().UTC())
 	h.started("Camera back.")
 	h.expect("a", bus.SpeechStarted, "")
@@ -91,7 +91,7 @@ func TestPauseSparesItsOwnAcknowledgement(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.silenced("The model is ready.")
-	h.expect("old", bus.SpeechInterrupted, ReasonPaused)
+	h.expect("old", bus.SpeechInterrupted, bus.ReasonPaused)
 	h.started("Paused.")
 	h.expect("ack", bus.SpeechStarted, "")
 }

@@ -265,7 +265,7 @@ func TestAudioEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := expect("long", bus.SpeechInterrupted)
-	if ev.Reason != ReasonStopped {
+	if ev.Reason != bus.ReasonStopped {
 		t.Fatalf("interrupted for %q", ev.Reason)
 	}
 	t.Logf("interrupted event stamped %.1f ms after the stop command", float64(ev.At.Sub(stopAt).Microseconds())/1000)
@@ -284,7 +284,7 @@ func TestAudioEndToEnd(t *testing.T) {
 	// A dropped utterance makes no sound.
 	dropFrom := time.Now()
 	say("stale", "This should never be heard.", -time.Second)
-	if ev := expect("stale", bus.SpeechDropped); ev.Reason != ReasonStale {
+	if ev := expect("stale", bus.SpeechDropped); ev.Reason != bus.ReasonStale {
 		t.Fatalf("dropped for %q", ev.Reason)
 	}
 	rec.waitUntil(t, dropFrom.Add(700*time.Millisecond))

@@ -11,20 +11,6 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 )
 
-// Reasons an utterance is dropped (never started) or interrupted (silenced while playing), in
-// speech events.
-const (
-	ReasonStale      = "stale"      // it could not start before its not_after
-	ReasonSuperseded = "superseded" // newer narration filled the queue: the newest wins
-	ReasonUrgent     = "urgent"     // an urgent utterance cut in
-	// ReasonAnnouncement: an announcement (a failure, an acknowledgement) cut in on narration.
-	ReasonAnnouncement = "announcement"
-	ReasonStopped      = "stopped"  // a stop command
-	ReasonPaused       = "paused"   // a pause command, or it arrived while paused
-	ReasonShutdown     = "shutdown" // the stage is stopping
-	ReasonFailed       = "failed"   // synthesis or playback failed; the reason says how
-)
-
 // maxEarcons bounds the earcons waiting to play; older ones are discarded.
 const maxEarcons = 4
 
@@ -201,7 +187,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	s.speak(ctx)
 	wg.Wait()
 	s.mu.Lock()
-	s.dropPending(ReasonShutdown)
+	s.dropPending(bus.ReasonShutdown)
 	s.mu.Unlock()
 	s.preps.Wait()
 	return nil
@@ -253,12 +239,12 @@ func (s *Stage) control(ctx context.Context, c bus.SpeechControl) {
 	switch c.Command {
 	case bus.SpeechStop:
 		s.mu.Lock()
-		s.silence(ReasonStopped, c.At)
+		s.silence(bus.ReasonStopped, c.At)
 		s.mu.Unlock()
 	case bus.SpeechPause:
 		s.mu.Lock()
 		s.paused = true
-		s.silence(ReasonPaused, c.At)
+		s.silence(bus.ReasonPaused, c.At)
 		s.mu.Unlock()
 		s.add(ctx, &item{earcon: EarconPaused, queued: time.Now()})
 	case bus.SpeechResume:
@@ -307,9 +293,9 @@ func (s *Stage) drop(it *item, reason string) {
 		return
 	}
 	switch reason {
-	case ReasonStale:
+	case bus.ReasonStale:
 		s.stale.Add(1)
-	case ReasonSuperseded:
+	case bus.ReasonSuperseded:
 		s.superseded.Add(1)
 	}
 	s.publish(s.event(it.u, bus.SpeechDropped, reason))
@@ -321,15 +307,15 @@ func (s *Stage) add(ctx context.Context, it *item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ctx.Err() != nil {
-		s.drop(it, ReasonShutdown)
+		s.drop(it, bus.ReasonShutdown)
 		return
 	}
 	if s.paused && it.earcon != EarconPaused && !it.announce {
-		s.drop(it, ReasonPaused)
+		s.drop(it, bus.ReasonPaused)
 		return
 	}
 	if it.earcon == "" && time.Now().After(it.u.NotAfter) {
-		s.drop(it, ReasonStale)
+		s.drop(it, bus.ReasonStale)
 		return
 	}
 	if it.earcon != "" && s.earcons == nil {
@@ -359,13 +345,13 @@ func (s *Stage) add(ctx context.Context, it *item) {
 		limit = maxAnnouncements
 	}
 	if same+1 > limit {
-		s.drop(s.pending[oldest], ReasonSuperseded)
+		s.drop(s.pending[oldest], bus.ReasonSuperseded)
 		s.pending = append(s.pending[:oldest], s.pending[oldest+1:]...)
 	}
 	if s.current != nil && itemRank(s.current.it) > rank && rank <= rankAnnouncement {
-		reason := ReasonUrgent
+		reason := bus.ReasonUrgent
 		if !it.urgent {
-			reason = ReasonAnnouncement
+			reason = bus.ReasonAnnouncement
 		}
 		s.current.silence(interruption{reason})
 	}
@@ -480,12 +466,12 @@ func (s *Stage) play(ctx, pctx context.Context, it *item) {
 	if it.err != nil {
 		s.failed.Add(1)
 		s.cfg.Logger.Warn("utterance not synthesized", "utterance", it.u.ID, "err", it.err)
-		s.publish(s.event(it.u, bus.SpeechDropped, ReasonFailed+": "+it.err.Error()))
+		s.publish(s.event(it.u, bus.SpeechDropped, bus.ReasonFailed+": "+it.err.Error()))
 		return
 	}
 	if time.Now().After(it.u.NotAfter) {
 		s.stale.Add(1)
-		s.publish(s.event(it.u, bus.SpeechDropped, ReasonStale))
+		s.publish(s.event(it.u, bus.SpeechDropped, bus.ReasonStale))
 		return
 	}
 	started := s.event(it.u, bus.SpeechStarted, "")
@@ -501,7 +487,7 @@ func (s *Stage) play(ctx, pctx context.Context, it *item) {
 	case err != nil:
 		s.failed.Add(1)
 		s.cfg.Logger.Warn("utterance not played", "utterance", it.u.ID, "err", err)
-		end.State, end.Reason = bus.SpeechInterrupted, ReasonFailed+": "+err.Error()
+		end.State, end.Reason = bus.SpeechInterrupted, bus.ReasonFailed+": "+err.Error()
 	default:
 		s.spoken.Add(1)
 		end.State = bus.SpeechFinished
@@ -515,7 +501,7 @@ func reasonOf(ctx, pctx context.Context) string {
 	if ctx.Err() == nil && errors.As(context.Cause(pctx), &i) {
 		return i.reason
 	}
-	return ReasonShutdown
+	return bus.ReasonShutdown
 }
 
 // event starts a speech event about u, stamped now.

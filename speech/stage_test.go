@@ -187,7 +187,7 @@ func TestStageSpeaksAndReports(t *testing.T) {
 func TestStageDropsStaleUtterance(t *testing.T) {
 	h := startStage(t, Config{})
 	h.say("old", "too late", bus.PriorityNormal, -time.Second)
-	h.expect("old", bus.SpeechDropped, ReasonStale)
+	h.expect("old", bus.SpeechDropped, bus.ReasonStale)
 	if got := h.stage.stale.Load(); got != 1 {
 		t.Fatalf("stale counter %d, want 1", got)
 	}
@@ -207,7 +207,7 @@ func TestStageDropsUtteranceThatGoesStaleWhileWaiting(t *testing.T) {
 	bustest.Eventually(t, 5*time.Second, "u2 past its not_after", func() bool { return time.Now().After(deadline) })
 	h.fake.finish <- struct{}{}
 	h.expect("u1", bus.SpeechFinished, "")
-	h.expect("u2", bus.SpeechDropped, ReasonStale)
+	h.expect("u2", bus.SpeechDropped, bus.ReasonStale)
 }
 
 func TestStageNewestWinsWhenQueueFull(t *testing.T) {
@@ -218,7 +218,7 @@ func TestStageNewestWinsWhenQueueFull(t *testing.T) {
 	h.say("u2", "two", bus.PriorityNormal, time.Minute)
 	h.say("u3", "three", bus.PriorityNormal, time.Minute)
 	h.say("u4", "four", bus.PriorityNormal, time.Minute)
-	h.expect("u2", bus.SpeechDropped, ReasonSuperseded)
+	h.expect("u2", bus.SpeechDropped, bus.ReasonSuperseded)
 	h.fake.finish <- struct{}{}
 	h.expect("u1", bus.SpeechFinished, "")
 	h.started("three")
@@ -255,7 +255,7 @@ func TestStageUrgentInterrupts(t *testing.T) {
 	h.expect("u1", bus.SpeechStarted, "")
 	h.say("a1", "answer", bus.PriorityUrgent, time.Minute)
 	h.silenced("ordinary")
-	h.expect("u1", bus.SpeechInterrupted, ReasonUrgent)
+	h.expect("u1", bus.SpeechInterrupted, bus.ReasonUrgent)
 	h.started("answer")
 	h.expect("a1", bus.SpeechStarted, "")
 	// A second urgent utterance waits for the first rather than cutting it off.
@@ -283,10 +283,10 @@ func TestStageStopSilencesAndDropsWaiting(t *testing.T) {
 		ev := bustest.Next(t, h.events, 5*time.Second)
 		got[ev.UtteranceID] = ev
 	}
-	if ev := got["u1"]; ev.State != bus.SpeechInterrupted || ev.Reason != ReasonStopped {
+	if ev := got["u1"]; ev.State != bus.SpeechInterrupted || ev.Reason != bus.ReasonStopped {
 		t.Fatalf("u1: %s %q, want interrupted stopped", ev.State, ev.Reason)
 	}
-	if ev := got["u2"]; ev.State != bus.SpeechDropped || ev.Reason != ReasonStopped {
+	if ev := got["u2"]; ev.State != bus.SpeechDropped || ev.Reason != bus.ReasonStopped {
 		t.Fatalf("u2: %s %q, want dropped stopped", ev.State, ev.Reason)
 	}
 	// After a stop, speech goes on.
@@ -304,7 +304,7 @@ func TestStageControlDoesNotWaitBehindSynthesis(t *testing.T) {
 	h.say("u1", "slow to synthesize", bus.PriorityNormal, time.Minute)
 	bustest.Eventually(t, 5*time.Second, "synthesis under way", func() bool { return len(h.fake.preparedTexts()) == 1 })
 	h.control(bus.SpeechStop)
-	h.expect("u1", bus.SpeechDropped, ReasonStopped)
+	h.expect("u1", bus.SpeechDropped, bus.ReasonStopped)
 }
 
 func TestStagePauseAndResume(t *testing.T) {
@@ -314,11 +314,11 @@ func TestStagePauseAndResume(t *testing.T) {
 	h.expect("u1", bus.SpeechStarted, "")
 	h.control(bus.SpeechPause)
 	h.silenced("one")
-	h.expect("u1", bus.SpeechInterrupted, ReasonPaused)
+	h.expect("u1", bus.SpeechInterrupted, bus.ReasonPaused)
 	h.started("earcon:paused")
 	h.fake.finish <- struct{}{}
 	h.say("u2", "while paused", bus.PriorityUrgent, time.Minute)
-	h.expect("u2", bus.SpeechDropped, ReasonPaused)
+	h.expect("u2", bus.SpeechDropped, bus.ReasonPaused)
 	h.control(bus.SpeechResume)
 	h.waitResumed()
 	h.say("u3", "after resume", bus.PriorityNormal, time.Minute)
@@ -332,7 +332,7 @@ func TestStageReportsSynthesisFailure(t *testing.T) {
 	h := startStage(t, Config{})
 	h.fake.failOn = "unsayable"
 	h.say("u1", "unsayable", bus.PriorityNormal, time.Minute)
-	h.expect("u1", bus.SpeechDropped, ReasonFailed+": synthesizer broke")
+	h.expect("u1", bus.SpeechDropped, bus.ReasonFailed+": synthesizer broke")
 	bustest.Eventually(t, 5*time.Second, "failure counted", func() bool { return h.stage.failed.Load() == 1 })
 }
 
@@ -418,7 +418,7 @@ func TestStageShutdownInterruptsAndCloses(t *testing.T) {
 	if ev := bustest.Next(t, events, 5*time.Second); ev.State != bus.SpeechStarted {
 		t.Fatalf("first event %s", ev.State)
 	}
-	if ev := bustest.Next(t, events, 5*time.Second); ev.State != bus.SpeechInterrupted || ev.Reason != ReasonShutdown {
+	if ev := bustest.Next(t, events, 5*time.Second); ev.State != bus.SpeechInterrupted || ev.Reason != bus.ReasonShutdown {
 		t.Fatalf("second event %s %q, want interrupted shutdown", ev.State, ev.Reason)
 	}
 	fake.mu.Lock()

@@ -310,7 +310,7 @@ func TestStageWithSayStopKillsIt(t *testing.T) {
 		return err == nil && child > 0
 	})
 	h.control(bus.SpeechStop)
-	h.expect("u1", bus.SpeechInterrupted, ReasonStopped)
+	h.expect("u1", bus.SpeechInterrupted, bus.ReasonStopped)
 	bustest.Eventually(t, 5*time.Second, "say's process group killed", func() bool { return !alive(child) })
 	if got := readFile(t, log+".text"); got != "a long description\n" {
 		t.Fatalf("say was given %q", got)
