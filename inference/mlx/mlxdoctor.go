@@ -96,7 +96,7 @@ func mlxVLMCheck(ctx context.Context, l Layout, python string, probe PythonProbe
 	v, err := VerifyPython(ctx, l, python, nil)
 	if err != nil {
 		return inference.Check{Name: "mlx-vlm", Status: inference.CheckFail,
-			Detail: fmt.Sprintf("%s is installed in %s but does not import: %v", probe.MLXVLM, python, err),
+			Detail: fmt.Sprintf("%s is installed in %s but does not import: %s", probe.MLXVLM, python, failureDetail(err)),
 			Fix:    "narrator setup (it repairs the environment)"}
 	}
 	if v.MLXVLM != MLXVLMVersion {

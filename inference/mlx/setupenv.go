@@ -120,7 +120,7 @@ func setupMLXVLM(ctx context.Context, cfg SetupConfig, l Layout, p PythonProbe, 
 	}
 	v, err := VerifyPython(ctx, l, l.Python(), cfg.Env)
 	if err != nil {
-		say("the environment does not import mlx-vlm (%v); reinstalling its packages", err)
+		say("the environment does not import mlx-vlm (%s); reinstalling its packages", failureDetail(err))
 		args = append(args, "--reinstall")
 		say("uv %s", strings.Join(args, " "))
 		if err := runTool(ctx, cfg, cfg.UV, args); err != nil {
@@ -136,4 +136,14 @@ func setupMLXVLM(ctx context.Context, cfg SetupConfig, l Layout, p PythonProbe, 
 	st.PinsSHA256 = hash
 	say("mlx-vlm %s: installed and imports (mlx %s, device %s)", v.MLXVLM, v.MLX, v.Device)
 	return v, nil
+}
+
+// failureDetail is what went wrong, without the advice to run setup: for messages setup and
+// doctor print next to their own fix.
+func failureDetail(err error) string {
+	var we *WorkerError
+	if errors.As(err, &we) && we.Detail != "" {
+		return we.Detail
+	}
+	return err.Error()
 }
