@@ -2,7 +2,6 @@ package speech
 
 import (
 	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -35,28 +34,19 @@ func DefaultEarconRules() []EarconRule {
 			return "", m.FrameErr == nil && m.Frame.Reason == bus.FrameChanged
 		}},
 		{Subject: bus.AllDescriptions, Earcon: EarconThinking, Match: func(m bus.Message) (string, bool) {
-			var d struct {
-				Partial   bool   `json:"partial"`
-				RequestID string `json:"request_id"`
-			}
+			var d bus.Description
 			if json.Unmarshal(m.Data, &d) != nil || !d.Partial || d.RequestID == "" {
 				return "", false
 			}
 			return d.RequestID, true
 		}},
-		{Subject: bus.AllSources, Earcon: EarconCameraLost, Match: jsonField("state", "down")},
-		{Subject: bus.SubjectWorkers, Earcon: EarconModelDown, Match: jsonField("state", "restarting", "failed")},
-	}
-}
-
-// jsonField matches JSON events whose string field has one of values.
-func jsonField(field string, values ...string) func(bus.Message) (string, bool) {
-	return func(m bus.Message) (string, bool) {
-		var v map[string]any
-		if json.Unmarshal(m.Data, &v) != nil {
-			return "", false
-		}
-		s, _ := v[field].(string)
-		return "", slices.Contains(values, s)
+		{Subject: bus.AllSources, Earcon: EarconCameraLost, Match: func(m bus.Message) (string, bool) {
+			var e bus.SourceEvent
+			return "", json.Unmarshal(m.Data, &e) == nil && e.State == bus.SourceDown
+		}},
+		{Subject: bus.SubjectWorkers, Earcon: EarconModelDown, Match: func(m bus.Message) (string, bool) {
+			var w bus.WorkerState
+			return "", json.Unmarshal(m.Data, &w) == nil && (w.State == bus.WorkerRestarting || w.State == bus.WorkerFailed)
+		}},
 	}
 }
