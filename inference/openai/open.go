@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/narrator-dev/narrator/inference"
@@ -13,14 +14,42 @@ func init() {
 	inference.Register(inference.Backend{Name: inference.BackendOpenAI, Open: open, Find: find})
 }
 
-// open builds the client for the server at o.URL and says which model it chose and why.
+// open builds the client for the server at o.URL and says which model it chose and why. A
+// server that cannot be reached is not the end of the run: the heuristic describes until it
+// answers (see degrading).
 func open(ctx context.Context, o inference.Options) (inference.Describer, error) {
-	d, err := New(ctx, Config{URL: o.URL, Model: o.Model, APIKey: o.APIKey, Logger: o.Logger})
+	cfg := Config{URL: o.URL, Model: o.Model, APIKey: o.APIKey, Logger: o.Logger}
+	d, err := New(ctx, cfg)
+	if errors.Is(err, inference.ErrUnavailable) {
+		o.Logger.Warn("backend: the model server cannot be reached; describing with the heuristic until it answers (retrying in the background)", "url", o.URL, "error", err)
+		return inference.NewFallback(nil, reconnect(cfg), inference.NewHeuristic(), o.Logger), nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	o.Logger.Info("backend: chosen", "why", d.announce())
-	return d, nil
+	return degrading(d, cfg, o.Logger), nil
+}
+
+// degrading wraps d so that while its server cannot be reached the heuristic describes, and it
+// is asked again in the background.
+func degrading(d *Describer, cfg Config, log *slog.Logger) inference.Describer {
+	return inference.NewFallback(d, reconnect(cfg), inference.NewHeuristic(), log)
+}
+
+// reconnect asks the server again which it is and builds the describer when it answers.
+func reconnect(cfg Config) func(context.Context) (inference.Describer, error) {
+	return func(ctx context.Context) (inference.Describer, error) {
+		cfg, err := cfg.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		srv, err := identify(ctx, cfg.Client, baseURL(cfg.URL), cfg.APIKey)
+		if err != nil {
+			return nil, err
+		}
+		return newWith(cfg, srv)
+	}
 }
 
 // announce says what was found and why its model was chosen.
@@ -54,7 +83,7 @@ func find(ctx context.Context, o inference.Options) (inference.Describer, string
 			whyNot = append(whyNot, name+" at "+s.URL+" cannot be used")
 			continue
 		}
-		return d, "found " + d.announce()
+		return degrading(d, d.cfg, o.Logger), "found " + d.announce()
 	}
 	return nil, strings.Join(whyNot, "; ")
 }

@@ -49,6 +49,8 @@ type Config struct {
 	// MaxTokens bounds each answer. Default: DefaultMaxTokens.
 	MaxTokens int
 	// Timeout bounds each request, from sending to the last token. Default: DefaultTimeout.
+	// Once enough answers have been timed, the bound follows them: TimeoutFactor times their
+	// 95th percentile, at least MinTimeout, at most Timeout.
 	Timeout time.Duration
 	// Retries is how often a request that could not reach the server is tried again, with
 	// backoff from 250 ms doubling to 2 s. Default (0): DefaultRetries; negative: none.
@@ -72,6 +74,7 @@ type Describer struct {
 	endpoint atomic.Pointer[string]
 	noSwitch atomic.Bool // the server refused the thinking switch: send none
 	loading  atomic.Bool // said "waiting for the model server to load the model"
+	latency  latencies   // of the last answers, for the request timeout
 }
 
 // New checks cfg, asks the server which it is and, when no model is named, which model reads
@@ -87,7 +90,7 @@ func New(ctx context.Context, cfg Config) (*Describer, error) {
 			return nil, fmt.Errorf("openai backend: no --model given and the server could not tell which models it has: %w", err)
 		}
 		var auth *errAuth
-		if errors.As(err, &auth) {
+		if errors.As(err, &auth) || errors.Is(err, inference.ErrUnavailable) {
 			return nil, fmt.Errorf("openai backend: %w", err)
 		}
 		cfg.Logger.Info("backend: the model server did not say which it is; using --model as given", "url", cfg.URL, "err", err)
@@ -283,7 +286,8 @@ func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt stri
 	if prompt == "" {
 		prompt = o.cfg.Prompt
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+	timeout, started := o.latency.timeout(o.cfg.Timeout), time.Now()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := o.send(ctx, f, prompt)
 	if err != nil {
@@ -305,10 +309,11 @@ func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt stri
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return inference.Result{}, fmt.Errorf("%s did not finish within %s: %w", o.cfg.URL, o.cfg.Timeout, ctx.Err())
+			return inference.Result{}, fmt.Errorf("%s did not finish within %s: %w", o.cfg.URL, timeout.Round(time.Millisecond), ctx.Err())
 		}
 		return inference.Result{}, fmt.Errorf("%s: %w", o.cfg.URL, err)
 	}
+	o.latency.add(time.Since(started))
 	res.Text = strings.TrimSpace(sr.Text)
 	res.Metadata = map[string]any{"finish_reason": sr.FinishReason}
 	if sr.Usage != nil {
@@ -394,8 +399,11 @@ func (o *Describer) post(ctx context.Context, endpoint string, body []byte) (*ht
 		if err == nil {
 			return resp, nil
 		}
-		if ctx.Err() != nil || attempt >= o.cfg.Retries {
+		if ctx.Err() != nil {
 			return nil, fmt.Errorf("reach model server %s (tried %d times): %w", endpoint, attempt+1, err)
+		}
+		if attempt >= o.cfg.Retries {
+			return nil, fmt.Errorf("reach model server %s (tried %d times): %w: %w", endpoint, attempt+1, inference.ErrUnavailable, err)
 		}
 		if !sleep(ctx, wait) {
 			return nil, fmt.Errorf("reach model server %s: %w", endpoint, ctx.Err())

@@ -1,11 +1,16 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +21,9 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/bus/bustest"
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/inference/openai/servertest"
 )
 
 // modelServer is a stand-in OpenAI-compatible server: it checks every request's shape the way
@@ -252,14 +259,18 @@ func TestOpenAIRetriesUnreachableServer(t *testing.T) {
 		dials.Add(1)
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}}
-	o, err := New(context.Background(), Config{URL: url, Model: "m", Retries: 2, Client: client})
+	if _, err := New(context.Background(), Config{URL: url, Model: "m", Client: client}); !errors.Is(err, inference.ErrUnavailable) {
+		t.Fatalf("New with the server down: %v, want ErrUnavailable", err)
+	}
+	cfg, _ := Config{URL: url, Model: "m", Retries: 2, Client: client}.withDefaults()
+	o, err := newWith(cfg, &server{Kind: KindOther, URL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dials.Store(0) // New asked which server it is
+	dials.Store(0)
 	_, err = o.Describe(context.Background(), testFrame(), nil)
-	if err == nil || !strings.Contains(err.Error(), "tried 3 times") {
-		t.Fatalf("error %v, want one saying it tried 3 times", err)
+	if err == nil || !strings.Contains(err.Error(), "tried 3 times") || !errors.Is(err, inference.ErrUnavailable) {
+		t.Fatalf("error %v, want one saying it tried 3 times, marked ErrUnavailable", err)
 	}
 	if dials.Load() != 3 {
 		t.Fatalf("dialled %d times, want 3", dials.Load())
@@ -426,4 +437,57 @@ func FuzzErrorMessage(f *testing.F) {
 			t.Fatalf("no message from %q", body)
 		}
 	})
+}
+
+// TestServerDownAtStartDegradesAndComesBack: --backend openai with the server down narrates
+// with the heuristic, says so, and switches to the model when the server answers.
+func TestServerDownAtStartDegradesAndComesBack(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	logs := &lockedBuffer{}
+	d, err := inference.Open(context.Background(), inference.Options{Backend: inference.BackendOpenAI, URL: "http://" + addr,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Info().Backend != "heuristic" || !strings.Contains(logs.String(), "cannot be reached; describing with the heuristic") {
+		t.Fatalf("describes with %+v; log:\n%s", d.Info(), logs)
+	}
+	if res, err := d.Describe(context.Background(), testJPEGFrame(t), nil); err != nil || res.Text == "" {
+		t.Fatalf("heuristic description: %q, %v", res.Text, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.(inference.Runner).Run(ctx, nil) }()
+	defer func() { cancel(); <-done }()
+	l, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	srv := servertest.Ollama(t, servertest.Options{Listener: l})
+	bustest.Eventually(t, 10*time.Second, "the model to be used again", func() bool { return d.Info().Backend == "openai" })
+	if res, err := d.Describe(context.Background(), testFrame(), nil); err != nil || res.Text != servertest.Description {
+		t.Fatalf("after the server came back: %q, %v", res.Text, err)
+	}
+	if d.Info().Model != srv.VisionModel || !strings.Contains(logs.String(), "the model answers again") {
+		t.Fatalf("model %q; log:\n%s", d.Info().Model, logs)
+	}
+}
+
+// testJPEGFrame is a frame the heuristic can decode.
+func testJPEGFrame(t *testing.T) bus.Frame {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return bus.Frame{ID: "f1", Camera: "cam0", JPEG: b.Bytes(), Width: 64, Height: 48}
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/narrator-dev/narrator/inference"
 )
 
 // Kind is which model server answers at a URL. Each says in its own way what its models can
@@ -89,6 +91,9 @@ func (g getter) get(ctx context.Context, method, path string, body io.Reader, v 
 	}
 	resp, err := g.client.Do(req)
 	if err != nil {
+		if ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", inference.ErrUnavailable, err)
+		}
 		return 0, nil, err
 	}
 	defer closeBody(resp)

@@ -1,0 +1,122 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/backoff"
+)
+
+// ErrUnavailable marks an error that means the model cannot be reached at all (its server
+// does not answer), as opposed to a model that answered with an error. A Fallback switches to
+// its stand-in on it.
+var ErrUnavailable = errors.New("the model cannot be reached")
+
+// Waits between the attempts of a Fallback to reach its model again.
+const (
+	DefaultRetryFirst = time.Second
+	DefaultRetryMax   = 30 * time.Second
+)
+
+// Fallback describes with a model while it can be reached and with a stand-in (the heuristic)
+// while it cannot: it keeps narrating, says so, tries to reach the model again in the
+// background with capped backoff, and says when it switches back. It is a Runner: the stage
+// runs its retries for as long as it runs.
+type Fallback struct {
+	connect func(context.Context) (Describer, error)
+	standIn Describer
+	log     *slog.Logger
+	first   time.Duration
+	max     time.Duration
+	model   atomic.Pointer[Describer] // nil while the model cannot be reached
+	down    chan struct{}             // signalled when the model is lost
+}
+
+// NewFallback returns a Fallback that starts with model (nil: not reached yet) and reaches it
+// again with connect.
+func NewFallback(model Describer, connect func(context.Context) (Describer, error), standIn Describer, log *slog.Logger) *Fallback {
+	if log == nil {
+		log = slog.Default()
+	}
+	f := &Fallback{connect: connect, standIn: standIn, log: log, first: DefaultRetryFirst, max: DefaultRetryMax, down: make(chan struct{}, 1)}
+	if model != nil {
+		f.model.Store(&model)
+	} else {
+		f.down <- struct{}{}
+	}
+	return f
+}
+
+// current is the describer in use.
+func (f *Fallback) current() Describer {
+	if m := f.model.Load(); m != nil {
+		return *m
+	}
+	return f.standIn
+}
+
+// Info is the describer in use's.
+func (f *Fallback) Info() Info { return f.current().Info() }
+
+// Describe describes with the model, or with the stand-in while the model cannot be reached.
+func (f *Fallback) Describe(ctx context.Context, fr bus.Frame, partial func(string)) (Result, error) {
+	return f.DescribePrompt(ctx, fr, "", partial)
+}
+
+// DescribePrompt is Describe with a prompt, for models that take one.
+func (f *Fallback) DescribePrompt(ctx context.Context, fr bus.Frame, prompt string, partial func(string)) (Result, error) {
+	m := f.model.Load()
+	if m == nil {
+		return f.standIn.Describe(ctx, fr, partial)
+	}
+	var res Result
+	var err error
+	if pd, ok := (*m).(PromptDescriber); ok && prompt != "" {
+		res, err = pd.DescribePrompt(ctx, fr, prompt, partial)
+	} else {
+		res, err = (*m).Describe(ctx, fr, partial)
+	}
+	if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+		return res, err
+	}
+	if f.model.CompareAndSwap(m, nil) {
+		f.log.Warn("backend: the model cannot be reached; describing with the heuristic until it answers again", "model", (*m).Info().Model, "error", err)
+		select {
+		case f.down <- struct{}{}:
+		default:
+		}
+	}
+	return f.standIn.Describe(ctx, fr, partial)
+}
+
+// Run tries to reach the model again whenever it is lost, waiting from DefaultRetryFirst
+// doubling to DefaultRetryMax between attempts, until ctx ends.
+func (f *Fallback) Run(ctx context.Context, _ *bus.Conn) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-f.down:
+		}
+		for n := 1; f.model.Load() == nil; n++ {
+			t := time.NewTimer(backoff.Nth(f.first, f.max, n))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+			m, err := f.connect(ctx)
+			if err != nil {
+				f.log.Debug("backend: the model still cannot be reached", "error", err)
+				continue
+			}
+			f.model.Store(&m)
+			f.log.Info("backend: the model answers again; describing with it", "backend", m.Info().Backend, "model", m.Info().Model)
+		}
+	}
+}
