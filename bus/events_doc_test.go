@@ -16,20 +16,22 @@ import (
 
 // docTypes maps the type named on a docs/events.md code fence (```json TYPE) to a new value of it.
 var docTypes = map[string]func() any{
-	"Description":     func() any { return new(bus.Description) },
-	"Decision":        func() any { return new(bus.Decision) },
-	"Utterance":       func() any { return new(bus.Utterance) },
-	"SpeechEvent":     func() any { return new(bus.SpeechEvent) },
-	"SpeechControl":   func() any { return new(bus.SpeechControl) },
-	"Stats":           func() any { return new(bus.Stats) },
-	"WorkerState":     func() any { return new(bus.WorkerState) },
-	"SourceEvent":     func() any { return new(bus.SourceEvent) },
-	"Control":         func() any { return new(bus.Control) },
-	"ControlReply":    func() any { return new(bus.ControlReply) },
-	"DescribeRequest": func() any { return new(bus.DescribeRequest) },
-	"DescribeReply":   func() any { return new(bus.DescribeReply) },
-	"Prompt":          func() any { return new(bus.Prompt) },
-	"Cue":             func() any { return new(bus.Cue) },
+	"Description":         func() any { return new(bus.Description) },
+	"Decision":            func() any { return new(bus.Decision) },
+	"Utterance":           func() any { return new(bus.Utterance) },
+	"SpeechEvent":         func() any { return new(bus.SpeechEvent) },
+	"SpeechControl":       func() any { return new(bus.SpeechControl) },
+	"Stats":               func() any { return new(bus.Stats) },
+	"WorkerState":         func() any { return new(bus.WorkerState) },
+	"SourceEvent":         func() any { return new(bus.SourceEvent) },
+	"Control":             func() any { return new(bus.Control) },
+	"ControlReply":        func() any { return new(bus.ControlReply) },
+	"DescribeRequest":     func() any { return new(bus.DescribeRequest) },
+	"DescribeReply":       func() any { return new(bus.DescribeReply) },
+	"Prompt":              func() any { return new(bus.Prompt) },
+	"Cue":                 func() any { return new(bus.Cue) },
+	"SpeechSettings":      func() any { return new(bus.SpeechSettings) },
+	"SpeechSettingsReply": func() any { return new(bus.SpeechSettingsReply) },
 }
 
 // docExample is one JSON example from docs/events.md.

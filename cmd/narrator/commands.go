@@ -20,9 +20,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the whole pipeline in one process: capture, describe, narrate, speak", runNarration},
+		{"describe", "describe one image (a file, or - for stdin), say it, and exit", runDescribe},
 		{"listen", "print the events on a narrator bus as they arrive", runListen},
 		{"devices", "list the cameras, the other sources and the audio outputs", runDevices},
-		{"ctl", "control a running narrator: describe, repeat, pause, resume, stop, ask \"…\", verbosity up|down, status", runCtl},
+		{"ctl", "control a running narrator: describe, repeat, pause, resume, stop, ask \"…\", verbosity, rate, volume, help, status", runCtl},
 		{"capture", "run only the capture stage against a shared bus (--nats)", runCapture},
 		{"infer", "run only the inference stage against a shared bus (--nats)", runInfer},
 		{"speak", "run only narration and speech against a shared bus (--nats)", runSpeak},

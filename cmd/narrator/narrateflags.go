@@ -83,7 +83,7 @@ func (o *narrateOptions) stages(e env) ([]stage, error) {
 		if err != nil {
 			return nil, err
 		}
-		stages = append(stages, &keyControls{conn: c, fd: int(os.Stdin.Fd()), out: e.stderr, log: e.log})
+		stages = append(stages, &keyControls{conn: c, fd: int(os.Stdin.Fd()), out: e.stderr, log: e.log, noHelp: e.transcript})
 	}
 	return stages, nil
 }

@@ -15,6 +15,7 @@ import (
 type pipelineCommand struct {
 	name, purpose string
 	embedded      bool // may embed the bus; otherwise --nats is required
+	drain         bool // when every source ended, wait for what is in flight, then stop (--drain)
 	capture       *captureOptions
 	infer         *inferOptions
 	narrate       *narrateOptions
@@ -25,7 +26,7 @@ func runNarration(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return pipelineCommand{
 		name:     "run",
 		purpose:  "Runs the whole pipeline in one process: capture, describe, narrate and speak, on an\nembedded NATS bus (or the one named by --nats). Ctrl-C stops it.",
-		embedded: true,
+		embedded: true, drain: true,
 		capture:  &captureOptions{}, infer: &inferOptions{}, narrate: &narrateOptions{}, speak: &speakOptions{},
 	}.run(ctx, args, stdout, stderr)
 }
@@ -70,6 +71,14 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	}
 	var busOpts busOptions
 	busOpts.register(fs, p.embedded)
+	var drainOpts drainOptions
+	if p.drain {
+		drainOpts.register(fs.DurationVar)
+	}
+	var transcriptOpts transcriptOptions
+	if p.speak != nil {
+		transcriptOpts.register(fs)
+	}
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on HOST:PORT at /metrics (loopback unless a host is named; default: off)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
 	jsonOut := fs.Bool("json", false, "print every bus event as one JSON line on stdout (logs stay on stderr)")
@@ -95,7 +104,10 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 			return err
 		}
 	}
-	log, err := newLogger(stderr, *logLevel)
+	if err := transcriptOpts.validate(*jsonOut); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, transcriptOpts.logLevel(fs, *logLevel))
 	if err != nil {
 		return err
 	}
@@ -109,7 +121,7 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 		return err
 	}
 	defer b.close()
-	e := env{ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: *jsonOut, spoken: &spoken{}}
+	e := env{transcript: transcriptOpts.on, ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: *jsonOut, spoken: &spoken{}}
 
 	// Subscribers first, producers last, so nothing published at start is missed.
 	var stages []stage
@@ -130,8 +142,33 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	if p.infer != nil {
 		builders = append(builders, p.infer.stages)
 	}
+	if p.speak != nil {
+		builders = append(builders, transcriptOpts.stages)
+	}
+	if p.drain {
+		builders = append(builders, func(e env) ([]stage, error) {
+			cams, err := p.capture.cameraSources()
+			if err != nil {
+				return nil, err
+			}
+			var names []string
+			for _, c := range cams {
+				names = append(names, c.name)
+			}
+			w, err := drainOpts.waiter(e, names, p.speak.speech != "none")
+			return []stage{w}, err
+		})
+	}
 	if p.capture != nil {
-		builders = append(builders, p.capture.stages)
+		builders = append(builders, func(e env) ([]stage, error) {
+			s, err := p.capture.stages(e)
+			if p.drain {
+				for i := range s {
+					s[i] = untilCancelled(s[i])
+				}
+			}
+			return s, err
+		})
 	}
 	for _, build := range builders {
 		s, err := build(e)

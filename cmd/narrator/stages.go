@@ -25,6 +25,8 @@ type env struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	json     bool // stdout carries only JSON events
+	// transcript prints one line per thing heard on stdout, and nothing else there (--transcript).
+	transcript bool
 	// spoken collects what the stages chose, for the spoken start-up summary.
 	spoken *spoken
 }

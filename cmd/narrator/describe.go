@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/drain"
+)
+
+const describePurpose = `Describes one image (PATH, or - for stdin) with the chosen backend, says the description
+(or prints it with --speech text) and exits once it has been said. Takes the flags of run;
+PATH comes last: narrator describe --speech text page.png`
+
+// describeDefaults are the run flags describe changes: one frame, said however long the model
+// takes, no keys, only fallbacks and failures announced, quiet logs.
+var describeDefaults = []string{"--keys=false", "--announce", "errors", "--stale-after", "10m", "--heartbeat", "0",
+	"--max-age", "0", "--min-interval", "0", "--log-level", "warn", "--drain", "2m"}
+
+func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := pipelineCommand{
+		name: "describe", purpose: describePurpose, embedded: true, drain: true,
+		capture: &captureOptions{}, infer: &inferOptions{}, narrate: &narrateOptions{}, speak: &speakOptions{},
+	}
+	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, args[len(args)-1]) {
+		return cmd.run(ctx, args, stdout, stderr)
+	}
+	if len(args) == 0 || (strings.HasPrefix(args[len(args)-1], "-") && args[len(args)-1] != "-") {
+		return errors.New("describe needs an image: narrator describe [flags] PATH (or - for stdin)")
+	}
+	path := args[len(args)-1]
+	if path == "-" {
+		tmp, err := stdinImage(os.Stdin)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp)
+		path = tmp
+	} else if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("describe: %w", err)
+	}
+	flags := append(append([]string{"--source", "file:" + path}, describeDefaults...), args[:len(args)-1]...)
+	return cmd.run(ctx, flags, stdout, stderr)
+}
+
+// stdinImage copies an image from r to a temporary file named for its type (ffmpeg reads it
+// from there) and returns the file's path.
+func stdinImage(r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return "", fmt.Errorf("describe: read stdin: %w", err)
+	}
+	if len(data) == 0 {
+		return "", errors.New("describe -: stdin is empty; pipe an image in: narrator describe - < page.png")
+	}
+	ext := ".img"
+	switch http.DetectContentType(data) {
+	case "image/png":
+		ext = ".png"
+	case "image/jpeg":
+		ext = ".jpg"
+	case "image/gif":
+		ext = ".gif"
+	case "image/webp":
+		ext = ".webp"
+	case "image/bmp":
+		ext = ".bmp"
+	}
+	f, err := os.CreateTemp("", "narrator-describe-*"+ext)
+	if err != nil {
+		return "", fmt.Errorf("describe: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("describe: %w", err)
+	}
+	return f.Name(), f.Close()
+}
+
+// drainOptions are the flags of waiting for what is in flight when the sources end.
+type drainOptions struct {
+	timeout time.Duration
+}
+
+func (o *drainOptions) register(fsVar func(p *time.Duration, name string, value time.Duration, usage string)) {
+	fsVar(&o.timeout, "drain", drain.DefaultTimeout, "when every source has ended (a file without --loop), wait at most this long for the descriptions and speech in flight, then stop, saying so if they were cut short")
+}
+
+// waiter builds the stage that ends the run once every source ended and what was in flight
+// was said; the capture stages are then kept from ending the run themselves.
+func (o *drainOptions) waiter(e env, cams []string, speech bool) (stage, error) {
+	return withConn(e.bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
+		return drain.New(c, drain.Config{Cameras: cams, Timeout: o.timeout, Speech: speech, Logger: e.log})
+	})
+}
+
+// untilCancelled keeps a stage whose work ended (its source ended) from ending the run: it
+// returns when ctx ends, or at once with the stage's error.
+func untilCancelled(s stage) stage {
+	return stageFunc(func(ctx context.Context) error {
+		if err := s.Run(ctx); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	})
+}
