@@ -41,7 +41,7 @@ func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		defer os.Remove(tmp)
+		defer func() { _ = os.Remove(tmp) }()
 		path = tmp
 	} else if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("describe: %w", err)

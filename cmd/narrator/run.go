@@ -27,7 +27,7 @@ func runNarration(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		name:     "run",
 		purpose:  "Runs the whole pipeline in one process: capture, describe, narrate and speak, on an\nembedded NATS bus (or the one named by --nats). Ctrl-C stops it.",
 		embedded: true, drain: true,
-		capture:  &captureOptions{}, infer: &inferOptions{}, narrate: &narrateOptions{}, speak: &speakOptions{},
+		capture: &captureOptions{}, infer: &inferOptions{}, narrate: &narrateOptions{}, speak: &speakOptions{},
 	}.run(ctx, args, stdout, stderr)
 }
 

@@ -52,4 +52,3 @@ func (o *transcriptOptions) stages(e env) ([]stage, error) {
 	}
 	return []stage{t}, nil
 }
-
