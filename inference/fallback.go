@@ -34,6 +34,7 @@ type Fallback struct {
 	max     time.Duration
 	model   atomic.Pointer[Describer] // nil while the model cannot be reached
 	down    chan struct{}             // signalled when the model is lost
+	lost    atomic.Pointer[Info]      // the model's Info when it was lost, for its state
 }
 
 // NewFallback returns a Fallback that starts with model (nil: not reached yet) and reaches it
@@ -83,7 +84,8 @@ func (f *Fallback) DescribePrompt(ctx context.Context, fr bus.Frame, prompt stri
 	if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
 		return res, err
 	}
-	if f.model.CompareAndSwap(m, nil) {
+	if info := (*m).Info(); f.model.CompareAndSwap(m, nil) {
+		f.lost.Store(&info)
 		f.log.Warn("backend: the model cannot be reached; describing with the heuristic until it answers again", "model", (*m).Info().Model, "error", err)
 		select {
 		case f.down <- struct{}{}:
@@ -94,14 +96,18 @@ func (f *Fallback) DescribePrompt(ctx context.Context, fr bus.Frame, prompt stri
 }
 
 // Run tries to reach the model again whenever it is lost, waiting from DefaultRetryFirst
-// doubling to DefaultRetryMax between attempts, until ctx ends.
-func (f *Fallback) Run(ctx context.Context, _ *bus.Conn) error {
+// doubling to DefaultRetryMax between attempts, until ctx ends. On conn (when not nil) it
+// publishes the model's state as a worker: restarting when it is lost (the model-down earcon),
+// ready when it answers again.
+func (f *Fallback) Run(ctx context.Context, conn *bus.Conn) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-f.down:
 		}
+		f.publish(conn, bus.WorkerState{State: bus.WorkerRestarting, Code: "unreachable", RetryInMS: f.first.Milliseconds(),
+			Reason: "the model cannot be reached; the heuristic describes until it answers again"})
 		for n := 1; f.model.Load() == nil; n++ {
 			t := time.NewTimer(backoff.Nth(f.first, f.max, n))
 			select {
@@ -117,6 +123,22 @@ func (f *Fallback) Run(ctx context.Context, _ *bus.Conn) error {
 			}
 			f.model.Store(&m)
 			f.log.Info("backend: the model answers again; describing with it", "backend", m.Info().Backend, "model", m.Info().Model)
+			f.publish(conn, bus.WorkerState{State: bus.WorkerReady})
 		}
+	}
+}
+
+// publish sends the model's state on SubjectWorkers.
+func (f *Fallback) publish(conn *bus.Conn, w bus.WorkerState) {
+	if conn == nil {
+		return
+	}
+	info := f.current().Info()
+	if m := f.model.Load(); m == nil && f.lost.Load() != nil {
+		info = *f.lost.Load()
+	}
+	w.ID, w.Worker, w.Backend, w.Model, w.At = bus.NewID(), "fallback", info.Backend, info.Model, time.Now().UTC()
+	if err := conn.PublishEvent(bus.SubjectWorkers, w); err != nil {
+		f.log.Warn("backend: model state not published", "error", err)
 	}
 }

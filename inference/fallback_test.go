@@ -57,9 +57,12 @@ func TestFallbackDegradesAndSwitchesBack(t *testing.T) {
 		return m, nil
 	}, NewHeuristic(), slog.New(slog.NewTextHandler(logs, nil)))
 	f.first, f.max = time.Millisecond, 4*time.Millisecond
+	srv := bustest.Server(t)
+	conn := bustest.Conn(t, srv, "inference")
+	states := bustest.Collect[bus.WorkerState](t, bustest.Conn(t, srv, "test"), bus.SubjectWorkers, 8)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx, nil) }()
+	go func() { done <- f.Run(ctx, conn) }()
 	defer func() { cancel(); <-done }()
 
 	frame := scene(t, beige, nil)
@@ -79,6 +82,13 @@ func TestFallbackDegradesAndSwitchesBack(t *testing.T) {
 	bustest.Eventually(t, 5*time.Second, "the switch back", func() bool { return f.Info().Backend == "flaky" })
 	if !strings.Contains(logs.String(), "the model answers again") {
 		t.Fatalf("switch back not said:\n%s", logs)
+	}
+	// The model's state is published as a worker's: restarting (the model-down earcon), then ready.
+	if w := bustest.Next(t, states, 5*time.Second); w.State != bus.WorkerRestarting || w.Code != "unreachable" || w.Model != "m" {
+		t.Fatalf("first state %+v, want restarting", w)
+	}
+	if w := bustest.Next(t, states, 5*time.Second); w.State != bus.WorkerReady || w.Backend != "flaky" {
+		t.Fatalf("second state %+v, want ready", w)
 	}
 	// An error that is not about reaching the model is the model's answer, not a reason to switch.
 	if _, err := NewFallback(errModel{}, nil, NewHeuristic(), nil).Describe(context.Background(), frame, nil); err == nil {
