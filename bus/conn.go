@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
+
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // ErrTooLarge is returned when a message would exceed MaxPayload.
@@ -33,7 +35,7 @@ func connect(url, name string, log *slog.Logger, opts ...nats.Option) (*Conn, er
 				log.Warn("bus disconnected", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("bus reconnected", "url", nc.ConnectedUrl()) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("bus reconnected", "url", redact.URL(nc.ConnectedUrl())) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
 			if sub != nil {

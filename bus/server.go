@@ -14,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // MaxPayload is the largest message the narrator publishes, the nats-server default of 1 MiB.
@@ -172,10 +174,11 @@ func Dial(ctx context.Context, url, name string, auth Auth, log *slog.Logger) (*
 	}
 	c, err := connect(url, name, log, opts...)
 	if err != nil {
+		shown := redact.URL(url)
 		if errors.Is(err, nats.ErrNoServers) {
-			return nil, fmt.Errorf("connect to NATS at %s: no server answered (is it running? start one with `narrator run --listen 127.0.0.1:4222`): %w", url, err)
+			return nil, redact.Error(fmt.Errorf("connect to NATS at %s: no server answered (is it running? start one with `narrator run --listen 127.0.0.1:4222`): %w", shown, err))
 		}
-		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return nil, redact.Error(fmt.Errorf("connect to NATS at %s: %w", shown, err))
 	}
 	return c, nil
 }

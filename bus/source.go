@@ -13,6 +13,9 @@ const (
 	SourceUp    = "up"    // the source is open and delivering frames (at start, and after an outage)
 	SourceDown  = "down"  // the source failed; the capture stage is reopening it
 	SourceEnded = "ended" // the source ended normally (a file played to its end)
+	// SourceFailed: the source cannot be opened (again), and retrying cannot help (no such
+	// file, not a video); this camera has stopped, the others keep running.
+	SourceFailed = "failed"
 )
 
 // SourceEvent reports a camera's source going up, down or ending, on SourceSubject(camera).
@@ -20,7 +23,7 @@ const (
 type SourceEvent struct {
 	ID     string `json:"id"`
 	Camera string `json:"camera"`
-	State  string `json:"state"`  // SourceUp, SourceDown or SourceEnded
+	State  string `json:"state"`  // SourceUp, SourceDown, SourceEnded or SourceFailed
 	Source string `json:"source"` // what the source is, e.g. "ffmpeg rtsp://cam.local/stream at 1280x720"
 	Error  string `json:"error,omitempty"`
 	// RetryInMS is, on down, how long until the first reopen attempt.

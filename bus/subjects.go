@@ -2,6 +2,7 @@ package bus
 
 import (
 	"fmt"
+	"github.com/narrator-dev/narrator/internal/redact"
 	"regexp"
 	"strings"
 )
@@ -76,7 +77,7 @@ var cameraName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // ValidateCamera checks that name can be used as a subject token.
 func ValidateCamera(name string) error {
 	if !cameraName.MatchString(name) {
-		return fmt.Errorf("camera name %q: use 1-64 letters, digits, '-' or '_'", name)
+		return fmt.Errorf("camera name %q: use 1-64 letters, digits, '-' or '_'", redact.Truncate(name, 80))
 	}
 	return nil
 }

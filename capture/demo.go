@@ -51,7 +51,7 @@ type Demo struct {
 // NewDemo returns the demo source at the configured size and frame rate.
 func NewDemo(cfg SourceConfig) *Demo {
 	cfg = cfg.withDefaults()
-	d := &Demo{cfg: cfg, start: time.Now(), tick: time.NewTicker(time.Duration(float64(time.Second) / cfg.FPS)), seed: 1, done: make(chan struct{})}
+	d := &Demo{cfg: cfg, start: time.Now(), tick: time.NewTicker(frameInterval(cfg.FPS)), seed: 1, done: make(chan struct{})}
 	for _, s := range demoScenes {
 		d.frames = append(d.frames, renderScene(s, cfg.Width, cfg.Height))
 	}

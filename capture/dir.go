@@ -62,7 +62,7 @@ func openDir(ctx context.Context, dir string, cfg SourceConfig) (Source, error) 
 		return nil, err
 	}
 	s.start = time.Now()
-	s.tick = time.NewTicker(time.Duration(float64(time.Second) / cfg.FPS))
+	s.tick = time.NewTicker(frameInterval(cfg.FPS))
 	return s, nil
 }
 

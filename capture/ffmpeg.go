@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/internal/procgroup"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // ErrNoFFmpeg is returned when a source needs ffmpeg and it is not installed.
@@ -40,28 +41,69 @@ func lookFFmpeg(bin string) (string, error) {
 
 // ffmpegOutputArgs asks ffmpeg for video only, at most fps frames a second, scaled down (never
 // up) to fit width×height, as 8-bit 4:2:0 YUV4MPEG2 on stdout, in full-range BT.601 YCbCr,
-// the colours JPEG has (so black stays black and white white; see colour.go).
+// the colours JPEG has (so black stays black and white white; see colour.go). 4:2:0 needs even
+// sides: an odd side is first padded by one pixel (the scaler's rounding down to even sides
+// would make a 1×1 image 0×0).
 func ffmpegOutputArgs(cfg SourceConfig) []string {
-	vf := fmt.Sprintf("fps=%g,scale=w='min(%d,iw)':h='min(%d,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full:out_color_matrix=bt601",
+	vf := fmt.Sprintf("fps=%g,pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=w='min(%d,iw)':h='min(%d,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full:out_color_matrix=bt601",
 		cfg.FPS, cfg.Width, cfg.Height)
 	return []string{"-an", "-sn", "-dn", "-vf", vf, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "pipe:1"}
 }
 
-// ffmpegInputArgs are the input options for a file or a stream URL.
-func ffmpegInputArgs(input string, file bool, cfg SourceConfig) []string {
-	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error"}
-	switch {
-	case file:
-		args = append(args, "-re") // play at the file's own pace, like a camera
-		if cfg.Loop {
-			args = append(args, "-stream_loop", "-1")
-		}
-	case strings.HasPrefix(input, "rtsp://") || strings.HasPrefix(input, "rtsps://"):
-		args = append(args, "-rtsp_transport", "tcp", "-timeout", "5000000", "-fflags", "nobuffer")
-	default: // http(s): MJPEG, HLS, or anything else ffmpeg reads over HTTP (nobuffer breaks HLS)
-		args = append(args, "-rw_timeout", "5000000")
+// ffmpegFileArgs are the input options for a video file, played at its own pace like a camera.
+func ffmpegFileArgs(path string, cfg SourceConfig) []string {
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-re"}
+	if cfg.Loop {
+		args = append(args, "-stream_loop", "-1")
 	}
-	return append(args, "-i", input)
+	return append(args, "-i", path)
+}
+
+// streamProtocols are the protocols a stream may use. ffmpeg opens the stream from a concat
+// script (see streamScript), and the script's protocols must be named.
+const streamProtocols = "file,http,https,httpproxy,tcp,tls,crypto,data,rtsp,rtp,srtp,udp"
+
+// ffmpegStreamArgs are the input options for a stream whose URL ffmpeg reads from script.
+func ffmpegStreamArgs(script string) []string {
+	return []string{"-hide_banner", "-nostdin", "-loglevel", "error",
+		"-f", "concat", "-safe", "0", "-protocol_whitelist", streamProtocols, "-i", script}
+}
+
+// streamScript is an ffconcat script that opens url with the options its protocol needs.
+// ffmpeg reads the URL from this file, so a password in it never appears on ffmpeg's command
+// line, where every user of the machine could read it (ps, /proc/PID/cmdline).
+func streamScript(url string) (string, error) {
+	if strings.ContainsAny(url, "\x00\r\n") {
+		return "", fmt.Errorf("stream URL %q: it contains a line break or NUL", redact.URL(url))
+	}
+	var b strings.Builder
+	b.WriteString("ffconcat version 1.0\n")
+	// In a quoted ffconcat token nothing is special but the closing quote: end the quote,
+	// write an escaped quote, open it again.
+	b.WriteString("file '" + strings.ReplaceAll(url, "'", `'\''`) + "'\n")
+	if strings.HasPrefix(url, "rtsp://") || strings.HasPrefix(url, "rtsps://") {
+		b.WriteString("option rtsp_transport tcp\noption timeout 5000000\noption fflags nobuffer\n")
+	} else { // http(s): MJPEG, HLS, or anything else ffmpeg reads over HTTP (nobuffer breaks HLS)
+		b.WriteString("option rw_timeout 5000000\n")
+	}
+	return b.String(), nil
+}
+
+// writeSecretFile writes data to a new file only its owner can read (0600) and returns its path.
+func writeSecretFile(pattern, data string) (string, error) {
+	f, err := os.CreateTemp("", pattern) // CreateTemp makes the file 0600
+	if err != nil {
+		return "", err
+	}
+	_, err = f.WriteString(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // ffmpegSource decodes a file or a stream with an ffmpeg subprocess that writes YUV4MPEG2 to a
@@ -77,6 +119,8 @@ type ffmpegSource struct {
 	y4m      *y4mReader
 	stderr   *procgroup.Tail
 	watchdog *time.Timer
+	secrets  []string // masked in everything ffmpeg says
+	script   string   // a file ffmpeg reads the stream URL from, removed once it has
 
 	closed   atomic.Bool
 	why      atomic.Pointer[string] // why it was killed, if it was
@@ -86,16 +130,26 @@ type ffmpegSource struct {
 
 // startFFmpeg starts ffmpeg with args and reads the stream header, giving up when ctx ends or
 // no header comes within the stall timeout.
-func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc string, live bool) (*ffmpegSource, error) {
+// script, when set, is a file ffmpeg reads: it is removed once ffmpeg has read it, and in any
+// case before startFFmpeg or Close returns. secrets are masked in what ffmpeg says.
+func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc string, live bool, script string, secrets []string) (*ffmpegSource, error) {
+	removeScript := func() {
+		if script != "" {
+			os.Remove(script)
+		}
+	}
 	path, err := lookFFmpeg(cfg.FFmpeg)
 	if err != nil {
+		removeScript()
 		return nil, err
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
+		removeScript()
 		return nil, fmt.Errorf("start ffmpeg for %s: %w", desc, err)
 	}
-	s := &ffmpegSource{desc: desc, live: live, stall: cfg.StallTimeout, pipe: r, stderr: &procgroup.Tail{Lines: 3}}
+	s := &ffmpegSource{desc: desc, live: live, stall: cfg.StallTimeout, pipe: r, stderr: &procgroup.Tail{Lines: 3},
+		secrets: secrets, script: script}
 	// The command's context never ends: Close ends ffmpeg (procgroup.Own wants a context).
 	s.cmd = exec.CommandContext(context.Background(), path, args...)
 	s.cmd.Stdout, s.cmd.Stderr = w, s.stderr
@@ -104,6 +158,7 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 	_ = w.Close() // ffmpeg holds the write end now; the pipe ends when ffmpeg does
 	if err != nil {
 		_ = r.Close()
+		removeScript()
 		return nil, fmt.Errorf("start ffmpeg for %s: %w", desc, err)
 	}
 	s.watchdog = time.AfterFunc(s.stall, func() { s.kill(fmt.Sprintf("no frame for %s", s.stall)) })
@@ -112,6 +167,7 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 		s.y4m, err = newY4MReader(r)
 		return err
 	}, func() { s.kill("cancelled") })
+	removeScript() // ffmpeg read the script before it wrote the stream header
 	if err != nil {
 		err = s.failure(err)
 		_ = s.Close()
@@ -178,7 +234,7 @@ func (s *ffmpegSource) failure(err error) error {
 		why = "ffmpeg " + werr.Error() + "; "
 	}
 	if last := s.stderr.OneLine(); last != "" {
-		return fmt.Errorf("%s: %s%w; ffmpeg said: %s", s.desc, why, err, last)
+		return fmt.Errorf("%s: %s%w; ffmpeg said: %s", s.desc, why, err, redact.Text(last, s.secrets...))
 	}
 	return fmt.Errorf("%s: %s%w", s.desc, why, err)
 }
@@ -203,6 +259,9 @@ func (s *ffmpegSource) Close() error {
 	s.watchdog.Stop()
 	s.kill("closed")
 	_ = s.wait() // killed: its exit status says only that
+	if s.script != "" {
+		_ = os.Remove(s.script) // already gone unless ffmpeg failed to start
+	}
 	return s.pipe.Close()
 }
 
@@ -217,34 +276,26 @@ func openFile(ctx context.Context, path string, cfg SourceConfig) (Source, error
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("file source: %w", err)
 	}
-	args := append(ffmpegInputArgs(path, true, cfg), ffmpegOutputArgs(cfg)...)
+	args := append(ffmpegFileArgs(path, cfg), ffmpegOutputArgs(cfg)...)
 	desc := "file " + path
 	if cfg.Loop {
 		desc += " (looping)"
 	}
-	return startFFmpeg(ctx, cfg, args, desc, false)
+	return startFFmpeg(ctx, cfg, args, desc, false, "", nil)
 }
 
-// openStream reads an rtsp:// or http(s):// stream.
+// openStream reads an rtsp:// or http(s):// stream. ffmpeg reads the URL from a 0600 file,
+// never from its command line; the URL's secrets are masked wherever it is described.
 func openStream(ctx context.Context, url string, cfg SourceConfig) (Source, error) {
-	args := append(ffmpegInputArgs(url, false, cfg), ffmpegOutputArgs(cfg)...)
-	return startFFmpeg(ctx, cfg, args, "stream "+redactURL(url), true)
-}
-
-// redactURL hides a password in a URL, for logs and events.
-func redactURL(u string) string {
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return u
+	desc := "stream " + redact.URL(url)
+	text, err := streamScript(url)
+	if err != nil {
+		return nil, err
 	}
-	host, path, _ := strings.Cut(rest, "/")
-	if at := strings.LastIndex(host, "@"); at >= 0 {
-		if user, _, ok := strings.Cut(host[:at], ":"); ok {
-			host = user + ":xxxxx" + host[at:]
-		}
+	script, err := writeSecretFile("narrator-stream-*.ffconcat", text)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", desc, err)
 	}
-	if path != "" || strings.Contains(rest, "/") {
-		return scheme + "://" + host + "/" + path
-	}
-	return scheme + "://" + host
+	args := append(ffmpegStreamArgs(script), ffmpegOutputArgs(cfg)...)
+	return startFFmpeg(ctx, cfg, args, desc, true, script, redact.Secrets(url))
 }

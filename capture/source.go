@@ -3,7 +3,6 @@ package capture
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"log/slog"
 	"strings"
@@ -28,6 +27,9 @@ var ErrNoCamera = errors.New("no camera found")
 // ErrUnknownSource is returned for a --source value of no known form.
 var ErrUnknownSource = errors.New("unknown source")
 
+// maxEcho bounds how much of a bad value an error repeats.
+const maxEcho = 200
+
 // SourceConfig is what every source is asked for.
 type SourceConfig struct {
 	// Width and Height are the requested capture size; ffmpeg sources are scaled down to fit
@@ -50,20 +52,20 @@ type SourceConfig struct {
 
 func (c SourceConfig) withDefaults() SourceConfig {
 	if c.Width <= 0 || c.Height <= 0 {
-		c.Width, c.Height = 1280, 720
+		c.Width, c.Height = DefaultWidth, DefaultHeight
 	}
-	c.Width, c.Height = max(2, c.Width), max(2, c.Height)
+	c.Width, c.Height = min(max(2, c.Width), MaxSize), min(max(2, c.Height), MaxSize)
 	if c.FPS <= 0 {
-		c.FPS = 15
+		c.FPS = DefaultFPS
 	}
 	if c.SlideDuration <= 0 {
-		c.SlideDuration = 5 * time.Second
+		c.SlideDuration = DefaultSlideDuration
 	}
 	if c.FFmpeg == "" {
 		c.FFmpeg = "ffmpeg"
 	}
 	if c.StallTimeout <= 0 {
-		c.StallTimeout = 10 * time.Second
+		c.StallTimeout = DefaultStallTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -76,9 +78,14 @@ const SourceForms = "auto, demo, test, camera, camera:INDEX, camera:NAME, file:P
 
 // Open opens the source named by spec (see SourceForms), giving up when ctx ends. For "auto"
 // it returns the first camera, or the demo scene when there is none, and says which in the
-// returned note. An unknown spec is ErrUnknownSource, with the valid forms and the cameras found.
+// returned note. An unknown spec is ErrUnknownSource, with the valid forms and the cameras
+// found. Errors that retrying cannot fix (see Check; a file that is not a video) wrap
+// ErrPermanent.
 func Open(ctx context.Context, spec string, cfg SourceConfig) (src Source, note string, err error) {
 	cfg = cfg.withDefaults()
+	if err := Check(spec, cfg); err != nil {
+		return nil, "", err
+	}
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "auto", "":
@@ -100,22 +107,18 @@ func Open(ctx context.Context, spec string, cfg SourceConfig) (src Source, note 
 		return src, "", err
 	case "file":
 		src, err := openFile(ctx, arg, cfg)
-		return src, "", err
+		return src, "", permanentUnlessCancelled(ctx, err)
 	case "dir":
 		src, err := openDir(ctx, arg, cfg)
-		return src, "", err
-	case "rtsp", "rtsps", "http", "https":
-		if !strings.HasPrefix(arg, "//") {
-			break
-		}
-		src, err := openStream(ctx, spec, cfg)
-		return src, "", err
+		return src, "", permanentUnlessCancelled(ctx, err)
 	}
-	return nil, "", fmt.Errorf("%w %q: valid forms are %s; cameras found: %s", ErrUnknownSource, spec, SourceForms, cameraList())
+	src, err = openStream(ctx, spec, cfg) // Check let only streams through
+	return src, "", err
 }
 
-// Reopener returns the function the capture stage calls to reopen the source named by spec
-// after it failed. "auto" reopens the first camera (the demo it may fall back to never fails).
+// Reopener returns the function the capture stage calls to open the source named by spec when
+// it was not opened before the stage started, and to reopen it after it failed. "auto"
+// reopens the first camera (the demo it may fall back to never fails).
 func Reopener(spec string, cfg SourceConfig) func(ctx context.Context) (Source, error) {
 	if spec == "auto" || spec == "" {
 		spec = "camera"

@@ -266,7 +266,7 @@ func TestStreamGoesDownAndComesBack(t *testing.T) {
 func TestStalledStreamIsKilled(t *testing.T) {
 	needFFmpeg(t)
 	srv := newMJPEGServer(t)
-	src, _, err := Open(context.Background(), srv.URL+"/video.mjpg", SourceConfig{Width: 160, Height: 90, FPS: 10, StallTimeout: 700 * time.Millisecond})
+	src, _, err := Open(context.Background(), srv.URL+"/video.mjpg", SourceConfig{Width: 160, Height: 90, FPS: 10, StallTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestStalledStreamIsKilled(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "no frame for 700ms") {
+		if errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "no frame for 3s") {
 			t.Fatalf("stalled stream: %v, want a failure that says no frame came", err)
 		}
 		break

@@ -16,18 +16,26 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/backoff"
+	"github.com/narrator-dev/narrator/internal/ratelog"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // Config configures the capture stage.
 type Config struct {
 	// Camera names the camera on the bus (the last token of its subjects). Default: "cam0".
 	Camera string
-	// Source delivers the frames. Required. The stage closes it when Run returns.
+	// Source delivers the frames. The stage closes it when Run returns. Default: nil, Run opens
+	// the source with Reopen, and a source down at start is retried like one that failed.
 	Source Source
-	// Reopen opens the source again after it failed. Default: nil, a failed source ends Run
-	// with its error.
+	// Reopen opens the source (again, after it failed). An error that wraps ErrPermanent
+	// (no such file, an unknown source form) is not retried: it ends Run. Default: nil, a
+	// failed source ends Run with its error (then Source is required).
 	Reopen func(ctx context.Context) (Source, error)
-	// MaxEdge bounds the long edge of published frames, in pixels. Default: 1024 (FastVLM's input).
+	// Spec names the source in events and logs before it has opened (a --source value, its
+	// secrets masked). Default: "source".
+	Spec string
+	// MaxEdge bounds the long edge of published frames, in pixels, 16-8192. Default: 1024
+	// (FastVLM's input).
 	MaxEdge int
 	// JPEGQuality is the JPEG quality, 1-100. Default: 80.
 	JPEGQuality int
@@ -65,12 +73,17 @@ type Stage struct {
 	bad      *bus.Counter
 	restarts *bus.Counter
 	reopens  *bus.Counter
+	// reopenFailed and notPublished hold back repeated warnings.
+	reopenFailed, notPublished *ratelog.Limiter
 }
 
 // New validates cfg and returns a stage publishing on conn.
 func New(conn *bus.Conn, cfg Config) (*Stage, error) {
-	if cfg.Source == nil {
-		return nil, errors.New("capture: no source")
+	if cfg.Source == nil && cfg.Reopen == nil {
+		return nil, errors.New("capture: no source and no way to open one")
+	}
+	if cfg.Spec == "" {
+		cfg.Spec = "source"
 	}
 	if cfg.Camera == "" {
 		cfg.Camera = "cam0"
@@ -78,20 +91,23 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if err := bus.ValidateCamera(cfg.Camera); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
-	if cfg.MaxEdge <= 0 {
-		cfg.MaxEdge = 1024
+	if cfg.MaxEdge == 0 {
+		cfg.MaxEdge = DefaultMaxEdge
 	}
-	if cfg.JPEGQuality <= 0 || cfg.JPEGQuality > 100 {
-		cfg.JPEGQuality = 80
+	if cfg.JPEGQuality == 0 {
+		cfg.JPEGQuality = DefaultJPEGQuality
 	}
-	if cfg.MinInterval < 0 || cfg.MaxAge < 0 || cfg.Heartbeat < 0 {
-		return nil, fmt.Errorf("capture: negative interval (min interval %s, max age %s, heartbeat %s)", cfg.MinInterval, cfg.MaxAge, cfg.Heartbeat)
+	if cfg.Threshold == 0 {
+		cfg.Threshold = DefaultThreshold
 	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = 500 * time.Millisecond
+	if cfg.Backoff == 0 {
+		cfg.Backoff = DefaultBackoff
 	}
 	if cfg.MaxBackoff < cfg.Backoff {
-		cfg.MaxBackoff = max(cfg.Backoff, 10*time.Second)
+		cfg.MaxBackoff = max(cfg.Backoff, DefaultMaxBackoff)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
 	}
 	if cfg.Counters == nil {
 		cfg.Counters = bus.NewCounters()
@@ -111,6 +127,9 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 		bad:      c.Counter("capture.frames.invalid"),
 		restarts: c.Counter("capture.source_restarts"),
 		reopens:  c.Counter("capture.source_reopen.failed"),
+
+		reopenFailed: ratelog.New(cfg.Logger, ratelog.DefaultEvery),
+		notPublished: ratelog.New(cfg.Logger, ratelog.DefaultEvery),
 	}, nil
 }
 
@@ -136,19 +155,29 @@ func (s *Stage) Run(ctx context.Context) error {
 	return err
 }
 
-// readLoop reads the source, reopening it when it fails, until ctx ends or it ends.
+// readLoop opens the source if it is not open yet, then reads it, reopening it when it fails,
+// until ctx ends, it ends, or it fails for good.
 func (s *Stage) readLoop(ctx context.Context) error {
 	src := s.cfg.Source
 	if ctx.Err() != nil { // stopped before it started
-		_ = src.Close()
+		if src != nil {
+			_ = src.Close()
+		}
 		return nil
 	}
-	s.publishSource(bus.SourceEvent{State: bus.SourceUp, Source: src.Describe()})
-	s.cfg.Logger.Info("capturing", "source", src.Describe())
-	backoff := s.cfg.Backoff
+	wait := s.cfg.Backoff
+	if src == nil {
+		var err error
+		if src, wait, err = s.openFirst(ctx); src == nil {
+			return err
+		}
+	} else {
+		s.publishSource(bus.SourceEvent{State: bus.SourceUp, Source: src.Describe()})
+		s.cfg.Logger.Info("capturing", "source", src.Describe())
+	}
 	for {
 		openedAt := time.Now()
-		err := s.readSource(ctx, src)
+		err := redact.Error(s.readSource(ctx, src)) // a source's error may quote its URL
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -158,19 +187,19 @@ func (s *Stage) readLoop(ctx context.Context) error {
 			return nil
 		}
 		if s.cfg.Reopen == nil {
-			s.publishSource(bus.SourceEvent{State: bus.SourceDown, Source: src.Describe(), Error: err.Error()})
+			s.publishSource(bus.SourceEvent{State: bus.SourceFailed, Source: src.Describe(), Error: err.Error()})
 			return fmt.Errorf("read %s: %w", src.Describe(), err)
 		}
 		if time.Since(openedAt) >= s.cfg.MaxBackoff {
-			backoff = s.cfg.Backoff // it ran well for a while: this is a new outage
+			wait = s.cfg.Backoff // it ran well for a while: this is a new outage
 		}
 		downAt := time.Now()
-		s.cfg.Logger.Warn("source down, reopening", "source", src.Describe(), "err", err, "retry_in", backoff)
-		s.publishSource(bus.SourceEvent{State: bus.SourceDown, Source: src.Describe(), Error: err.Error(), RetryInMS: backoff.Milliseconds()})
+		s.cfg.Logger.Warn("source down, reopening", "source", src.Describe(), "err", err, "retry_in", wait)
+		s.publishSource(bus.SourceEvent{State: bus.SourceDown, Source: src.Describe(), Error: err.Error(), RetryInMS: wait.Milliseconds()})
 		var attempts int
-		src, attempts, backoff = s.reopen(ctx, backoff)
+		src, attempts, wait, err = s.reopen(ctx, wait)
 		if src == nil {
-			return nil // ctx ended
+			return s.failedForGood(err)
 		}
 		s.restarts.Add(1)
 		s.cfg.Logger.Info("source up again", "source", src.Describe(), "attempts", attempts, "down_for", time.Since(downAt).Round(time.Millisecond))
@@ -179,27 +208,72 @@ func (s *Stage) readLoop(ctx context.Context) error {
 	}
 }
 
-// reopen calls Reopen after each wait until it succeeds or ctx ends (nil source), and returns
-// the source, the attempts it took and the next backoff.
-func (s *Stage) reopen(ctx context.Context, wait time.Duration) (Source, int, time.Duration) {
+// openFirst opens the source with Reopen at once and, if that fails, says so (a down event and
+// a warning) and keeps trying with backoff, like after a failure. It returns the source and the
+// next backoff, or a nil source and why (nil when ctx ended).
+func (s *Stage) openFirst(ctx context.Context) (Source, time.Duration, error) {
+	wait := s.cfg.Backoff
+	src, err := s.cfg.Reopen(ctx)
+	if err == nil {
+		s.publishSource(bus.SourceEvent{State: bus.SourceUp, Source: src.Describe()})
+		s.cfg.Logger.Info("capturing", "source", src.Describe())
+		return src, wait, nil
+	}
+	if ctx.Err() != nil {
+		return nil, wait, nil
+	}
+	if err = redact.Error(err); errors.Is(err, ErrPermanent) {
+		return nil, wait, s.failedForGood(err)
+	}
+	downAt := time.Now()
+	s.cfg.Logger.Warn("source down at start, retrying while the rest runs", "source", s.cfg.Spec, "err", err, "retry_in", wait)
+	s.publishSource(bus.SourceEvent{State: bus.SourceDown, Source: s.cfg.Spec, Error: err.Error(), RetryInMS: wait.Milliseconds()})
+	src, attempts, wait, err := s.reopen(ctx, wait)
+	if src == nil {
+		return nil, wait, s.failedForGood(err)
+	}
+	s.cfg.Logger.Info("source up", "source", src.Describe(), "attempts", attempts, "down_for", time.Since(downAt).Round(time.Millisecond))
+	s.publishSource(bus.SourceEvent{State: bus.SourceUp, Source: src.Describe(), Attempt: attempts,
+		DownForMS: float64(time.Since(downAt).Microseconds()) / 1000})
+	return src, wait, nil
+}
+
+// failedForGood reports a source that cannot be opened again (err wraps ErrPermanent) and
+// returns err; a nil err (ctx ended) reports nothing.
+func (s *Stage) failedForGood(err error) error {
+	if err == nil {
+		return nil
+	}
+	s.cfg.Logger.Error("source failed for good; the other cameras keep running", "source", s.cfg.Spec, "err", err)
+	s.publishSource(bus.SourceEvent{State: bus.SourceFailed, Source: s.cfg.Spec, Error: err.Error()})
+	return fmt.Errorf("camera %s: %w", s.cfg.Camera, err)
+}
+
+// reopen calls Reopen after each wait until it succeeds, fails for good or ctx ends (nil
+// source, nil error), and returns the source, the attempts it took and the next backoff.
+func (s *Stage) reopen(ctx context.Context, wait time.Duration) (Source, int, time.Duration, error) {
 	for attempt := 1; ; attempt++ {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, attempt, wait
+			return nil, attempt, wait, nil
 		case <-t.C:
 		}
 		wait = backoff.Next(wait, s.cfg.MaxBackoff)
 		src, err := s.cfg.Reopen(ctx)
 		if err == nil {
-			return src, attempt, wait
+			return src, attempt, wait, nil
 		}
 		if ctx.Err() != nil {
-			return nil, attempt, wait
+			return nil, attempt, wait, nil
 		}
 		s.reopens.Add(1)
-		s.cfg.Logger.Warn("reopen failed", "attempt", attempt, "err", err, "retry_in", wait)
+		err = redact.Error(err)
+		if errors.Is(err, ErrPermanent) {
+			return nil, attempt, wait, err
+		}
+		s.reopenFailed.Warn("reopen failed", "source", s.cfg.Spec, "attempt", attempt, "err", err, "retry_in", wait)
 	}
 }
 
@@ -259,7 +333,7 @@ func (s *Stage) sendLoop(ctx context.Context) {
 			s.sampler.sent(smp, time.Now(), err == nil)
 			if err != nil {
 				s.failed.Add(1)
-				s.cfg.Logger.Warn("frame not published", "err", err)
+				s.notPublished.Warn("frame not published", "err", err)
 			}
 			continue
 		}

@@ -198,8 +198,8 @@ func TestStageWithoutReopenReturnsFailure(t *testing.T) {
 		t.Fatalf("Run = %v, want the source's failure", err)
 	}
 	bustest.Next(t, r.sources, time.Second) // up
-	if e := bustest.Next(t, r.sources, time.Second); e.State != bus.SourceDown {
-		t.Errorf("event %+v, want down", e)
+	if e := bustest.Next(t, r.sources, time.Second); e.State != bus.SourceFailed {
+		t.Errorf("event %+v, want failed (nothing reopens it)", e)
 	}
 }
 

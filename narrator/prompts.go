@@ -2,9 +2,10 @@ package narrator
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/narrator-dev/narrator/internal/userfile"
 )
 
 // Presets are the built-in prompts, by name.
@@ -45,14 +46,13 @@ func PresetNames() []string {
 // maxPromptBytes bounds a prompt file: prompts are instructions, not documents.
 const maxPromptBytes = 16 << 10
 
-// readPromptFile reads a prompt file, trimmed; empty and oversized files are errors.
+// readPromptFile reads a prompt file, trimmed; empty and oversized files, and paths that are
+// not regular files (a FIFO, a device such as /dev/zero, a directory), are errors. It never
+// reads more than maxPromptBytes+1 bytes and never blocks on a FIFO.
 func readPromptFile(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path, maxPromptBytes)
 	if err != nil {
 		return "", fmt.Errorf("read prompt file: %w", err)
-	}
-	if len(data) > maxPromptBytes {
-		return "", fmt.Errorf("prompt file %s is %d bytes; keep it under %d", path, len(data), maxPromptBytes)
 	}
 	text := strings.TrimSpace(string(data))
 	if text == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/netaddr"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // busOptions are the flags that choose the bus and secure it.
@@ -55,7 +56,7 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 		if o.listen != "" {
 			return nil, fmt.Errorf("--listen and --nats exclude each other: --listen embeds a server, --nats uses another")
 		}
-		log.Info("bus: using the NATS server --nats names", "url", o.natsURL)
+		log.Info("bus: using the NATS server --nats names", "url", redact.URL(o.natsURL))
 		return b, nil
 	}
 	if o.listen == "" && (o.tlsCert != "" || o.tlsKey != "") {

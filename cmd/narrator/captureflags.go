@@ -3,12 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/capture"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // captureOptions are the flags of the capture stage.
@@ -27,17 +29,17 @@ type captureOptions struct {
 func (o *captureOptions) register(fs *flag.FlagSet) {
 	fs.Var(&o.sources, "source", "where frames come from (`SOURCE`): "+capture.SourceForms+"; repeat it for several cameras, naming each NAME=SOURCE (default auto: the first camera, else the demo scene)")
 	fs.StringVar(&o.camera, "camera-name", "cam0", "the bus name of the first --source without a NAME= (the others are cam1, cam2, …)")
-	fs.IntVar(&o.width, "width", 1280, "capture width asked of the camera; file and stream frames are scaled down to fit")
-	fs.IntVar(&o.height, "height", 720, "capture height asked of the camera; file and stream frames are scaled down to fit")
-	fs.Float64Var(&o.fps, "fps", 15, "capture frame rate asked of the camera; files and streams are decoded at most this fast")
+	fs.IntVar(&o.width, "width", capture.DefaultWidth, "capture width asked of the camera; file and stream frames are scaled down to fit")
+	fs.IntVar(&o.height, "height", capture.DefaultHeight, "capture height asked of the camera; file and stream frames are scaled down to fit")
+	fs.Float64Var(&o.fps, "fps", capture.DefaultFPS, fmt.Sprintf("capture frame rate asked of the camera (above 0 up to %d); files and streams are decoded at most this fast", capture.MaxFPS))
 	fs.BoolVar(&o.loop, "loop", false, "play file: and dir: sources again from the start when they end")
-	fs.DurationVar(&o.slide, "slide", 5*time.Second, "how long a dir: source shows each image")
+	fs.DurationVar(&o.slide, "slide", capture.DefaultSlideDuration, "how long a dir: source shows each image")
 	fs.IntVar(&o.threshold, "threshold", capture.DefaultThreshold, "perceptual-hash distance (of 64 bits) that counts as a scene change")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 10*time.Second, "re-send an unchanged scene this often (0: never)")
 	fs.DurationVar(&o.minInterval, "min-interval", 500*time.Millisecond, "least time between two frames sent per camera; the newest frame waits meanwhile (0: no minimum)")
 	fs.DurationVar(&o.maxAge, "max-age", 2*time.Second, "drop, never send, a frame older than this (0: no limit)")
-	fs.IntVar(&o.maxEdge, "max-edge", 1024, "scale frames so their long edge is at most this many pixels")
-	fs.IntVar(&o.quality, "quality", 80, "JPEG quality of published frames, 1-100")
+	fs.IntVar(&o.maxEdge, "max-edge", capture.DefaultMaxEdge, "scale frames so their long edge is at most this many pixels")
+	fs.IntVar(&o.quality, "quality", capture.DefaultJPEGQuality, "JPEG quality of published frames, 1-100")
 }
 
 // sourceList collects repeated --source flags; empty means "auto".
@@ -78,10 +80,10 @@ func (o *captureOptions) cameraSources() ([]cameraSource, error) {
 			c.name = fmt.Sprintf("cam%d", i)
 		}
 		if err := bus.ValidateCamera(c.name); err != nil {
-			return nil, fmt.Errorf("--source %q: %w", v, err)
+			return nil, fmt.Errorf("--source %q: %w", redact.Truncate(redact.Text(v), 200), err)
 		}
 		if seen[c.name] {
-			return nil, fmt.Errorf("--source %q: camera name %q is used twice; name each source NAME=SOURCE", v, c.name)
+			return nil, fmt.Errorf("--source %q: camera name %q is used twice; name each source NAME=SOURCE", redact.Truncate(redact.Text(v), 200), c.name)
 		}
 		seen[c.name] = true
 		out = append(out, c)
@@ -89,32 +91,54 @@ func (o *captureOptions) cameraSources() ([]cameraSource, error) {
 	return out, nil
 }
 
-// validate rejects values the capture stage would otherwise replace by its defaults.
+// validate rejects out-of-range values and sources that cannot work (a mistyped form, a
+// missing file, no ffmpeg) before anything starts: the packages' own checks, on the values as
+// typed. A camera or stream that is down is not an error here: its stage retries it.
 func (o *captureOptions) validate() error {
-	switch {
-	case o.quality < 1 || o.quality > 100:
-		return fmt.Errorf("--quality %d: use 1-100", o.quality)
-	case o.maxEdge < 16:
-		return fmt.Errorf("--max-edge %d: use at least 16 pixels (FastVLM reads 1024)", o.maxEdge)
-	case o.threshold < 1 || o.threshold > 64:
-		return fmt.Errorf("--threshold %d: use 1-64 (bits of the 64-bit hash)", o.threshold)
-	case o.width < 1 || o.height < 1 || o.fps <= 0:
-		return fmt.Errorf("--width, --height and --fps must be positive (got %dx%d at %g)", o.width, o.height, o.fps)
-	case o.heartbeat < 0 || o.minInterval < 0 || o.maxAge < 0:
-		return fmt.Errorf("--heartbeat, --min-interval and --max-age cannot be negative")
+	if err := o.sourceConfig(nil).Validate(); err != nil {
+		return fmt.Errorf("--%w", err)
+	}
+	if err := o.stageConfig().Validate(); err != nil {
+		return fmt.Errorf("--%w", err)
+	}
+	cams, err := o.cameraSources()
+	if err != nil {
+		return err
+	}
+	for _, cam := range cams {
+		if err := capture.Check(cam.spec, o.sourceConfig(nil)); err != nil {
+			return fmt.Errorf("camera %s: %w", cam.name, err)
+		}
 	}
 	return nil
 }
 
-// stages opens every source and returns one capture stage per camera. A source that fails
-// later is reopened by its stage.
+// sourceConfig is what every source of this stage is asked for.
+func (o *captureOptions) sourceConfig(log *slog.Logger) capture.SourceConfig {
+	return capture.SourceConfig{Width: o.width, Height: o.height, FPS: o.fps, Loop: o.loop, SlideDuration: o.slide,
+		StallTimeout: capture.DefaultStallTimeout, Logger: log}
+}
+
+// stageConfig is the capture stage's config without its source, camera name and outputs.
+func (o *captureOptions) stageConfig() capture.Config {
+	return capture.Config{
+		MaxEdge: o.maxEdge, JPEGQuality: o.quality, Threshold: o.threshold,
+		Heartbeat: o.heartbeat, MinInterval: o.minInterval, MaxAge: o.maxAge,
+		Backoff: capture.DefaultBackoff, MaxBackoff: capture.DefaultMaxBackoff,
+	}
+}
+
+// stages returns the capture stages of every camera, run as one group. "auto" and "demo" are
+// opened here (local and quick, and the start-up summary says whether auto fell back to the
+// demo); every other source is opened by its stage when it starts, and a source that is down,
+// at start or later, is retried with backoff while the other cameras run. The run ends when
+// every camera's source has ended for good.
 func (o *captureOptions) stages(e env) ([]stage, error) {
 	cams, err := o.cameraSources()
 	if err != nil {
 		return nil, err
 	}
-	cfg := capture.SourceConfig{Width: o.width, Height: o.height, FPS: o.fps, Loop: o.loop, SlideDuration: o.slide, Logger: e.log}
-	var out []stage
+	var group capture.Group
 	var opened []capture.Source
 	fail := func(err error) ([]stage, error) {
 		for _, src := range opened {
@@ -123,27 +147,30 @@ func (o *captureOptions) stages(e env) ([]stage, error) {
 		return nil, err
 	}
 	for _, cam := range cams {
-		src, note, err := capture.Open(e.ctx, cam.spec, cfg)
-		if err != nil {
-			return fail(fmt.Errorf("camera %s: %w", cam.name, err))
+		log := e.log.With("camera", cam.name)
+		cfg := o.sourceConfig(log)
+		var src capture.Source
+		if cam.spec == "auto" || cam.spec == "demo" {
+			var note string
+			if src, note, err = capture.Open(e.ctx, cam.spec, cfg); err != nil {
+				return fail(fmt.Errorf("camera %s: %w", cam.name, err))
+			}
+			opened = append(opened, src)
+			if note != "" {
+				log.Info("source: chosen", "note", note)
+			}
 		}
-		opened = append(opened, src)
-		e.chosenSource(cam.name, cam.spec, src)
-		if note != "" {
-			e.log.Info("source: chosen", "camera", cam.name, "note", note)
-		}
+		e.chosenSource(cam.name, redact.URL(cam.spec), src)
 		s, err := withConn(e.bus, "capture-"+cam.name, func(c *bus.Conn) (*capture.Stage, error) {
-			return capture.New(c, capture.Config{
-				Camera: cam.name, Source: src, Reopen: capture.Reopener(cam.spec, cfg),
-				MaxEdge: o.maxEdge, JPEGQuality: o.quality, Threshold: o.threshold,
-				Heartbeat: o.heartbeat, MinInterval: o.minInterval, MaxAge: o.maxAge,
-				Counters: e.counters, Logger: e.log,
-			})
+			sc := o.stageConfig()
+			sc.Camera, sc.Spec, sc.Source, sc.Reopen = cam.name, redact.URL(cam.spec), src, capture.Reopener(cam.spec, cfg)
+			sc.Counters, sc.Logger = e.counters, e.log
+			return capture.New(c, sc)
 		})
 		if err != nil {
 			return fail(err)
 		}
-		out = append(out, s)
+		group = append(group, s)
 	}
-	return out, nil
+	return []stage{group}, nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/narrator-dev/narrator/internal/signals"
 )
 
 func main() {
@@ -15,12 +17,10 @@ func main() {
 	// kills the process before it can stop its subprocesses and restore the terminal. (Notify,
 	// unlike Ignore, leaves SIGPIPE at its default in the subprocesses.)
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C and SIGTERM are caught from package init on (one during start-up stops cleanly);
+	// a second Ctrl-C kills at once if stopping ever takes too long.
+	ctx, stop := signals.Context(context.Background())
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C kills at once if stopping ever takes too long
-	}()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "narrator:", err)
 		os.Exit(1)

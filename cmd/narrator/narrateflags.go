@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/userfile"
 	"github.com/narrator-dev/narrator/narrator"
 	"golang.org/x/term"
 )
@@ -41,7 +42,7 @@ func (o *narrateOptions) config(e env) (narrator.Config, error) {
 	if !ok {
 		return narrator.Config{}, fmt.Errorf("--verbosity %q: use short, normal or detailed", o.verbosity)
 	}
-	if o.similarity <= 0 || o.similarity > 1 {
+	if !(o.similarity > 0 && o.similarity <= 1) { // also refuses NaN
 		return narrator.Config{}, fmt.Errorf("--similarity %g: use a number above 0 up to 1 (1 suppresses only exact repeats)", o.similarity)
 	}
 	if o.staleAfter <= 0 || o.refresh <= 0 {
@@ -58,7 +59,7 @@ func (o *narrateOptions) config(e env) (narrator.Config, error) {
 	}
 	if _, preset := narrator.Presets[o.prompt]; preset || o.prompt == "" {
 		cfg.Prompt = o.prompt
-	} else if _, err := os.Stat(o.prompt); err != nil {
+	} else if _, err := userfile.Check(o.prompt); err != nil {
 		return narrator.Config{}, fmt.Errorf("--prompt %q is neither a preset (%s) nor a readable file: %w", o.prompt, strings.Join(narrator.PresetNames(), ", "), err)
 	} else {
 		cfg.PromptFile = o.prompt

@@ -89,6 +89,9 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s takes no arguments, got %q", p.name, fs.Args())
 	}
+	if *duration < 0 {
+		return fmt.Errorf("--duration %s: use a positive duration, or 0 to run until Ctrl-C", *duration)
+	}
 	if p.capture != nil {
 		if err := p.capture.validate(); err != nil {
 			return err
@@ -96,6 +99,11 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	}
 	if p.infer != nil {
 		if err := p.infer.validate(); err != nil {
+			return err
+		}
+	}
+	if p.narrate != nil {
+		if _, err := p.narrate.config(env{}); err != nil {
 			return err
 		}
 	}

@@ -117,7 +117,7 @@ func (o *speakOptions) validate() error {
 	if o.rate < 80 || o.rate > 450 {
 		return fmt.Errorf("--rate %d: use 80-450 words per minute", o.rate)
 	}
-	if o.volume <= 0 || o.volume > 2 {
+	if !(o.volume > 0 && o.volume <= 2) { // also refuses NaN
 		return fmt.Errorf("--volume %g: use above 0 up to 1 (up to 2 amplifies); for silence use --speech none", o.volume)
 	}
 	if err := o.announce.validate(); err != nil {
