@@ -100,7 +100,7 @@ func writeSecretFile(pattern, data string) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name()) // the write's error is the one to report
 		return "", err
 	}
 	return f.Name(), nil
@@ -135,7 +135,7 @@ type ffmpegSource struct {
 func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc string, live bool, script string, secrets []string) (*ffmpegSource, error) {
 	removeScript := func() {
 		if script != "" {
-			os.Remove(script)
+			_ = os.Remove(script) // best effort: it may be gone already
 		}
 	}
 	path, err := lookFFmpeg(cfg.FFmpeg)

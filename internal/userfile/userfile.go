@@ -39,7 +39,7 @@ func Read(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: closing cannot lose data
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
