@@ -2,9 +2,10 @@ package bus
 
 import (
 	"fmt"
-	"github.com/narrator-dev/narrator/internal/redact"
 	"regexp"
 	"strings"
+
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // Subject names. Every subject is versioned under Prefix; see docs/events.md.

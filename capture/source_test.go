@@ -266,11 +266,14 @@ func TestStreamGoesDownAndComesBack(t *testing.T) {
 func TestStalledStreamIsKilled(t *testing.T) {
 	needFFmpeg(t)
 	srv := newMJPEGServer(t)
-	src, _, err := Open(context.Background(), srv.URL+"/video.mjpg", SourceConfig{Width: 160, Height: 90, FPS: 10, StallTimeout: 3 * time.Second})
+	// A generous timeout for ffmpeg's start (probing takes seconds on a loaded machine), then a
+	// short one for the stall under test: Read arms the watchdog with s.stall on every frame.
+	src, _, err := Open(context.Background(), srv.URL+"/video.mjpg", SourceConfig{Width: 160, Height: 90, FPS: 10, StallTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
+	src.(*ffmpegSource).stall = 700 * time.Millisecond
 	if _, _, err := src.Read(); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +283,7 @@ func TestStalledStreamIsKilled(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "no frame for 3s") {
+		if errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "no frame for 700ms") {
 			t.Fatalf("stalled stream: %v, want a failure that says no frame came", err)
 		}
 		break
