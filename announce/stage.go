@@ -46,7 +46,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Logger = cfg.Logger.With("stage", "announce")
-	s := &Stage{cfg: cfg, conn: conn, said: cfg.Counters.Counter("announce.said"), withheld: cfg.Counters.Counter("announce.withheld")}
+	s := &Stage{cfg: cfg, conn: conn, said: cfg.Counters.Counter(bus.CounterAnnounceSaid), withheld: cfg.Counters.Counter(bus.CounterAnnounceWithheld)}
 	c := cfg.Counters
 	var err error
 	s.sources, err = bus.SubscribeEvents[bus.SourceEvent](conn, bus.AllSources, bus.QueueConfig{Name: "announce.sources", Size: 16, Policy: bus.DropOldest, Counters: c})

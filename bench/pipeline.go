@@ -171,7 +171,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	t := Trace{End: end, CPU: cpu1 - cpu0, PeakRSS: rss, FramesRead: counters.Counter("capture.frames_read").Load()}
+	t := Trace{End: end, CPU: cpu1 - cpu0, PeakRSS: rss, FramesRead: counters.Counter(bus.CounterCaptureFramesRead).Load()}
 	if demo != nil {
 		t.Scenes = demoScenes(demo, began, end)
 	} else {

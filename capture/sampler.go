@@ -46,9 +46,9 @@ func newSampler(gate Gate, minInterval, maxAge time.Duration, c *bus.Counters) *
 	return &sampler{
 		minInterval: minInterval,
 		maxAge:      maxAge,
-		unchanged:   c.Counter("capture.frames_unchanged"),
-		superseded:  c.Counter("capture.frames_superseded"),
-		stale:       c.Counter("capture.frames.stale"),
+		unchanged:   c.Counter(bus.CounterCaptureFramesUnchanged),
+		superseded:  c.Counter(bus.CounterCaptureFramesSuperseded),
+		stale:       c.Counter(bus.CounterCaptureFramesStale),
 		gate:        gate,
 		ready:       make(chan struct{}, 1),
 	}

@@ -82,10 +82,10 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 		conn:      conn,
 		frames:    frames,
 		requests:  reqs,
-		described: cfg.Counters.Counter("inference.described"),
-		failed:    cfg.Counters.Counter("inference.failed"),
-		cancelled: cfg.Counters.Counter("inference.cancelled"),
-		replaced:  cfg.Counters.Counter("inference.frames.dropped"),
+		described: cfg.Counters.Counter(bus.CounterInferenceDescribed),
+		failed:    cfg.Counters.Counter(bus.CounterInferenceFailed),
+		cancelled: cfg.Counters.Counter(bus.CounterInferenceCancelled),
+		replaced:  cfg.Counters.Counter(bus.CounterInferenceFramesDropped),
 	}, nil
 }
 

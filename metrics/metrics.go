@@ -42,12 +42,12 @@ var LatencyBuckets = []float64{.005, .01, .025, .05, .1, .15, .2, .25, .35, .5, 
 // droppedFrames maps the counters that count frames given up to the reason label of
 // narrator_frames_dropped_total.
 var droppedFrames = map[string]string{
-	"capture.frames_unchanged":  "unchanged",
-	"capture.frames_superseded": "superseded",
-	"capture.frames.stale":      "stale",
-	"capture.frames.invalid":    "invalid",
-	"capture.frames.failed":     "failed",
-	"inference.frames.dropped":  "model_busy",
+	bus.CounterCaptureFramesUnchanged:  "unchanged",
+	bus.CounterCaptureFramesSuperseded: "superseded",
+	bus.CounterCaptureFramesStale:      "stale",
+	bus.CounterCaptureFramesInvalid:    "invalid",
+	bus.CounterCaptureFramesFailed:     "failed",
+	bus.CounterInferenceFramesDropped:  "model_busy",
 }
 
 // Config configures the metrics subscriber.
@@ -278,7 +278,7 @@ func (c countersCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	snap := c.process.Snapshot()
-	ch <- prometheus.MustNewConstMetric(framesReadDesc, prometheus.CounterValue, float64(snap["capture.frames_read"]))
+	ch <- prometheus.MustNewConstMetric(framesReadDesc, prometheus.CounterValue, float64(snap[bus.CounterCaptureFramesRead]))
 	for name, reason := range droppedFrames {
 		ch <- prometheus.MustNewConstMetric(framesDroppedDesc, prometheus.CounterValue, float64(snap[name]), reason)
 	}

@@ -113,11 +113,11 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	s := &Stage{
 		cfg: cfg, conn: conn, policy: policy,
 		pending: recent.New[string, string](maxPending), utterances: recent.New[string, *sent](maxUtterances),
-		spoken:      cfg.Counters.Counter("narrator.spoken"),
-		suppressed:  cfg.Counters.Counter("narrator.suppressed"),
-		stale:       cfg.Counters.Counter("narrator.stale"),
-		cuesInvalid: cfg.Counters.Counter("narrator.cues.invalid"),
-		controlsBad: cfg.Counters.Counter("narrator.controls.invalid"),
+		spoken:      cfg.Counters.Counter(bus.CounterNarratorSpoken),
+		suppressed:  cfg.Counters.Counter(bus.CounterNarratorSuppressed),
+		stale:       cfg.Counters.Counter(bus.CounterNarratorStale),
+		cuesInvalid: cfg.Counters.Counter(bus.CounterNarratorCuesInvalid),
+		controlsBad: cfg.Counters.Counter(bus.CounterNarratorControlsInvalid),
 	}
 	if err := s.loadPrompt(); err != nil {
 		return nil, fmt.Errorf("narrator: %w", err)

@@ -109,8 +109,8 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	c := cfg.Counters
 	s := &Stage{
 		cfg: cfg, conn: conn, wake: make(chan struct{}, 1),
-		spoken: c.Counter("speech.spoken"), stale: c.Counter("speech.stale"), failed: c.Counter("speech.failed"),
-		superseded: c.Counter("speech.superseded"), earconsPlayed: c.Counter("speech.earcons"),
+		spoken: c.Counter(bus.CounterSpeechSpoken), stale: c.Counter(bus.CounterSpeechStale), failed: c.Counter(bus.CounterSpeechFailed),
+		superseded: c.Counter(bus.CounterSpeechSuperseded), earconsPlayed: c.Counter(bus.CounterSpeechEarcons),
 	}
 	if es, ok := cfg.Speaker.(EarconSpeaker); ok && cfg.Earcons {
 		s.earcons = es
@@ -252,7 +252,7 @@ func (s *Stage) control(ctx context.Context, c bus.SpeechControl) {
 		s.paused = false
 		s.mu.Unlock()
 	default:
-		s.cfg.Counters.Counter("speech.controls.invalid").Add(1)
+		s.cfg.Counters.Counter(bus.CounterSpeechControlsInvalid).Add(1)
 		s.cfg.Logger.Warn("unknown speech control command ignored", "command", c.Command)
 	}
 }

@@ -171,10 +171,10 @@ func New(cfg Config) (*Describer, error) {
 	return &Describer{
 		cfg:      cfg,
 		calls:    make(chan *mlxCall),
-		invalid:  cfg.Counters.Counter("inference.worker_lines.invalid"),
-		restarts: cfg.Counters.Counter("inference.worker.restarts"),
-		timeouts: cfg.Counters.Counter("inference.worker.timeouts"),
-		crashes:  cfg.Counters.Counter("inference.worker.crashes"),
+		invalid:  cfg.Counters.Counter(bus.CounterInferenceWorkerLinesInvalid),
+		restarts: cfg.Counters.Counter(bus.CounterInferenceWorkerRestarts),
+		timeouts: cfg.Counters.Counter(bus.CounterInferenceWorkerTimeouts),
+		crashes:  cfg.Counters.Counter(bus.CounterInferenceWorkerCrashes),
 		stopped:  make(chan struct{}),
 	}, nil
 }
