@@ -26,7 +26,7 @@ type Config struct {
 	// whose scene changes are known exactly; for other sources the capture gate's verdicts
 	// stand in for the ground truth.
 	Source string
-	// Duration is how long each of the two runs lasts. Default: 25s (the demo's five scenes).
+	// Duration is how long each of the two runs lasts. Default: DefaultDuration.
 	Duration time.Duration
 	// Model is the simulated model's timing.
 	Model SimModelConfig
@@ -44,12 +44,16 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultDuration is how long each run lasts unless told: the demo's first five scenes, four
+// changes.
+const DefaultDuration = 24 * time.Second
+
 func (c Config) withDefaults() Config {
 	if c.Source == "" {
 		c.Source = "demo"
 	}
 	if c.Duration <= 0 {
-		c.Duration = 25 * time.Second
+		c.Duration = DefaultDuration
 	}
 	c.Model = c.Model.withDefaults()
 	if c.WordsPerMinute <= 0 {

@@ -150,6 +150,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 	}
 	cp, err := capture.New(c, capture.Config{
 		Source: src, Heartbeat: cfg.Heartbeat, MinInterval: cfg.MinInterval, MaxAge: cfg.MaxAge,
+		Threshold: cfg.Threshold, MaxEdge: cfg.MaxEdge, // as the naive loop's gate and Prepare
 		Counters: counters, Logger: cfg.Logger,
 	})
 	if err != nil {

@@ -18,7 +18,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"simulations, and reports both side by side. Nothing here runs a model or plays audio.", stderr)
 	var cfg bench.Config
 	fs.StringVar(&cfg.Source, "source", "demo", "the clip: demo (the built-in demo scene, whose changes are known exactly) or any source: "+capture.SourceForms)
-	fs.DurationVar(&cfg.Duration, "duration", 24*time.Second, "how long each of the two runs lasts (24s: the demo's first five scenes, four changes)")
+	fs.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "how long each of the two runs lasts (the default: the demo's first five scenes, four changes)")
 	fs.DurationVar(&cfg.Model.TTFT, "ttft", 150*time.Millisecond, "the simulated model's time to first token")
 	fs.Float64Var(&cfg.Model.TokensPerSecond, "tokens-per-second", 60, "the simulated model's token rate (one word per token)")
 	fs.Float64Var(&cfg.WordsPerMinute, "wpm", 180, "the simulated speaker's pace in words per minute")
