@@ -60,8 +60,16 @@ func newPrinter(b *busHandle, out io.Writer, jsonOut bool, subject string, count
 	return &printer{out: out, json: jsonOut, msgs: q, log: log}, nil
 }
 
-// Run prints events until ctx ends, then reports how many it had to drop.
+// shutdownGrace is how long, once its context ended, the printer still prints what the bus
+// delivers: the events of a run's last moments (the speech finished event that ended a
+// `describe`) were published before the stop and are on their way.
+const shutdownGrace = 200 * time.Millisecond
+
+// Run prints events until ctx ends (and what arrives in the shutdown grace after), then reports
+// how many it had to drop.
 func (p *printer) Run(ctx context.Context) error {
+	stopped := false
+	grace := context.Background()
 	defer func() {
 		if n := p.msgs.Dropped(); n > 0 {
 			p.log.Warn("printer could not keep up", "dropped", n)
@@ -69,8 +77,16 @@ func (p *printer) Run(ctx context.Context) error {
 	}()
 	for {
 		m, err := p.msgs.Next(ctx)
+		if err != nil && !stopped {
+			stopped = true
+			var cancel context.CancelFunc
+			grace, cancel = context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+		}
 		if err != nil {
-			return nil
+			if m, err = p.msgs.Next(grace); err != nil {
+				return nil
+			}
 		}
 		var line string
 		if p.json {
