@@ -86,8 +86,8 @@ func start(t testing.TB, s *Server, h http.Handler) *Server {
 		_ = s.Server.Listener.Close()
 		s.Server.Listener = s.opts.Listener
 	}
+	s.loading = s.opts.Loading // before Start: a handler reads it at once
 	s.Server.Start()
-	s.loading = s.opts.Loading
 	if t != nil {
 		t.Cleanup(s.Close)
 	}
