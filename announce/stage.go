@@ -134,7 +134,7 @@ func drain[T any](ctx context.Context, q *bus.Queue[T], f func(T)) {
 func (s *Stage) Say(a Announcement) {
 	if !s.cfg.Level.Allows(a) {
 		s.withheld.Add(1)
-		s.cfg.Logger.Debug("announcement not said (--announce "+s.cfg.Level.String()+")", "text", a.Text)
+		s.cfg.Logger.Debug("announcement not said (--announce)", "level", s.cfg.Level.String(), "text", a.Text)
 		return
 	}
 	if err := Publish(s.conn, a); err != nil {

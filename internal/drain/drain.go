@@ -159,20 +159,21 @@ func newState(cameras []string, speech bool) *state {
 }
 
 func (s *state) event(m bus.Message) {
+	kind, _ := bus.SubjectKind(m.Subject)
 	switch {
-	case strings.HasPrefix(m.Subject, bus.Prefix+".frames."):
+	case kind == bus.KindFrames:
 		if m.FrameErr == nil {
 			s.lastFrame[m.Frame.Camera] = m.Frame.ID
 			s.described[m.Frame.Camera] = ""
 		}
-	case strings.HasPrefix(m.Subject, bus.Prefix+".sources."):
+	case kind == bus.KindSources:
 		var e bus.SourceEvent
 		if json.Unmarshal(m.Data, &e) == nil && e.State == bus.SourceEnded {
 			if _, known := s.ended[e.Camera]; known {
 				s.ended[e.Camera] = true
 			}
 		}
-	case strings.HasPrefix(m.Subject, bus.Prefix+".descriptions."):
+	case kind == bus.KindDescriptions:
 		var d bus.Description
 		if json.Unmarshal(m.Data, &d) == nil && !d.Partial && d.FrameID != "" && d.FrameID == s.lastFrame[d.Camera] {
 			s.described[d.Camera] = d.ID
