@@ -83,11 +83,8 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		Username:      cfg.Auth.User,
 		Password:      cfg.Auth.Password,
 	}
-	if cfg.Auth.Token != "" && cfg.Auth.User != "" {
-		return nil, errors.New("bus: use a token or a user and password, not both")
-	}
-	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		return nil, errors.New("bus: TLS needs both a certificate and a key file")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.TLSCert != "" {
 		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey})

@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 
 	"github.com/narrator-dev/narrator/bus"
-	"github.com/narrator-dev/narrator/internal/netaddr"
 	"github.com/narrator-dev/narrator/internal/redact"
 )
 
@@ -62,15 +60,16 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 	if o.listen == "" && (o.tlsCert != "" || o.tlsKey != "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key secure a --listen address: add --listen HOST:PORT")
 	}
-	srv, err := bus.StartServer(bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log})
+	cfg := bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log}
+	srv, err := bus.StartServer(cfg)
 	if err != nil {
 		return nil, err
 	}
 	b.srv = srv
 	if url := srv.ClientURL(); url != "" {
 		log.Info("bus: embedded NATS server listening", "url", url)
-		if host, _, _ := net.SplitHostPort(o.listen); host != "" && !netaddr.IsLoopback(host) && o.auth.Token == "" && o.auth.User == "" {
-			log.Warn("bus: listening beyond loopback without --token or --user: anyone who can reach it can read the camera's frames", "url", url)
+		for _, w := range cfg.Warnings() {
+			log.Warn("bus: listener not safe", "why", w, "url", url)
 		}
 	} else {
 		log.Info("bus: embedded NATS server, in-process only (add --listen 127.0.0.1:4222 to let other programs subscribe)")
