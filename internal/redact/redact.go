@@ -123,7 +123,11 @@ var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s'"<>` + "`" + 
 // literal occurrence of the given secrets (passwords known to the caller, in case a program
 // prints them decoded or without their URL). Empty secrets are ignored.
 func Text(s string, secrets ...string) string {
-	s = urlInText.ReplaceAllStringFunc(s, URL)
+	s = urlInText.ReplaceAllStringFunc(s, func(u string) string {
+		// Punctuation that ends a sentence or a clause is not part of the URL.
+		trimmed := strings.TrimRight(u, ".,:;)]}")
+		return URL(trimmed) + u[len(trimmed):]
+	})
 	for _, secret := range secrets {
 		if len(secret) >= 3 { // masking every "a" would destroy the message and hide nothing
 			s = strings.ReplaceAll(s, secret, Mask)

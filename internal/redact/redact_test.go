@@ -44,6 +44,9 @@ func TestText(t *testing.T) {
 			t.Errorf("Text left %q in %q", secret, got)
 		}
 	}
+	if got := Text("stream http://h/v?token=abc: no frame (see rtsp://u:p@h/)."); got != "stream http://h/v?token=xxxxx: no frame (see rtsp://u:xxxxx@h/)." {
+		t.Errorf("Text ate the punctuation after a URL: %q", got)
+	}
 	if !strings.Contains(got, "http://user:xxxxx@127.0.0.1:18080/clip.mp4?token=xxxxx'") {
 		t.Errorf("Text(%q) = %q: the URL is not redacted in place", in, got)
 	}
