@@ -224,7 +224,7 @@ func TestFaultBadInputRefusedBeforeStart(t *testing.T) {
 		want string
 	}{
 		{[]string{"--prompt", "/dev/zero"}, "character device"}, // once read 24 GB before checking
-		{[]string{"--prompt", fifo}, "FIFO"},                     // once blocked forever
+		{[]string{"--prompt", fifo}, "FIFO"},                    // once blocked forever
 		{[]string{"--prompt", dir}, "directory"},
 		{[]string{"--source", "file:" + fifo}, "FIFO"},
 		{[]string{"--source", "file:/dev/zero"}, "character device"},
@@ -236,7 +236,7 @@ func TestFaultBadInputRefusedBeforeStart(t *testing.T) {
 		{[]string{"--volume", "NaN"}, "--volume NaN"},
 		{[]string{"--width", "100000"}, "--width 100000"},
 		{[]string{"--listen", "0.0.0.0:0", "--user", "u"}, "--user needs --password"}, // once accepted without a word
-		{[]string{"--source", strings.Repeat("x", 100_000)}, "(100000 bytes)"},         // once echoed in full
+		{[]string{"--source", strings.Repeat("x", 100_000)}, "(100000 bytes)"},        // once echoed in full
 	}
 	for _, c := range cases {
 		args := append([]string{"run", "--source", "demo", "--backend", "heuristic", "--speech", "none", "--duration", "30s"}, c.args...)
