@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/narrator-dev/narrator/internal/redact"
 	"log/slog"
 	"strings"
 
@@ -21,7 +22,7 @@ func open(ctx context.Context, o inference.Options) (inference.Describer, error)
 	cfg := Config{URL: o.URL, Model: o.Model, APIKey: o.APIKey, Logger: o.Logger}
 	d, err := New(ctx, cfg)
 	if errors.Is(err, inference.ErrUnavailable) {
-		o.Logger.Warn("backend: the model server cannot be reached; describing with the heuristic until it answers (retrying in the background)", "url", o.URL, "error", err)
+		o.Logger.Warn("backend: the model server cannot be reached; describing with the heuristic until it answers (retrying in the background)", "url", redact.URL(o.URL), "error", err)
 		return inference.NewFallback(nil, reconnect(cfg), inference.NewHeuristic(), o.Logger), nil
 	}
 	if err != nil {
@@ -46,15 +47,16 @@ func reconnect(cfg Config) func(context.Context) (inference.Describer, error) {
 		}
 		srv, err := identify(ctx, cfg.Client, baseURL(cfg.URL), cfg.APIKey)
 		if err != nil {
-			return nil, err
+			return nil, redact.Error(err, redact.Secrets(cfg.URL)...)
 		}
-		return newWith(cfg, srv)
+		d, err := newWith(cfg, srv)
+		return d, redact.Error(err, redact.Secrets(cfg.URL)...)
 	}
 }
 
 // announce says what was found and why its model was chosen.
 func (o *Describer) announce() string {
-	return fmt.Sprintf("%s at %s, describing with %s (%s)", o.srv.Kind, o.srv.URL, o.cfg.Model, o.choice.Why)
+	return fmt.Sprintf("%s at %s, describing with %s (%s)", o.srv.Kind, redact.URL(o.srv.URL), o.cfg.Model, o.choice.Why)
 }
 
 // find probes the usual local ports of model servers, with the API key, and uses the first

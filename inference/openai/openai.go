@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/narrator-dev/narrator/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
@@ -80,6 +81,11 @@ type Describer struct {
 // New checks cfg, asks the server which it is and, when no model is named, which model reads
 // images. A server still loading its model is waited for, up to cfg.LoadWait.
 func New(ctx context.Context, cfg Config) (*Describer, error) {
+	d, err := newDescriber(ctx, cfg)
+	return d, redact.Error(err, redact.Secrets(cfg.URL)...)
+}
+
+func newDescriber(ctx context.Context, cfg Config) (*Describer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -93,7 +99,7 @@ func New(ctx context.Context, cfg Config) (*Describer, error) {
 		if errors.As(err, &auth) || errors.Is(err, inference.ErrUnavailable) {
 			return nil, fmt.Errorf("openai backend: %w", err)
 		}
-		cfg.Logger.Info("backend: the model server did not say which it is; using --model as given", "url", cfg.URL, "err", err)
+		cfg.Logger.Info("backend: the model server did not say which it is; using --model as given", "url", redact.URL(cfg.URL), "err", redact.Error(err, redact.Secrets(cfg.URL)...))
 		srv = &server{Kind: KindOther, URL: baseURL(cfg.URL)}
 	}
 	return newWith(cfg, srv)
@@ -157,7 +163,7 @@ func identifyWaiting(ctx context.Context, cfg Config) (*server, error) {
 			return srv, err
 		}
 		if !said {
-			cfg.Logger.Info("backend: waiting for the model server to load the model", "url", cfg.URL, "server", loading.body)
+			cfg.Logger.Info("backend: waiting for the model server to load the model", "url", redact.URL(cfg.URL), "server", loading.body)
 			said = true
 		}
 		if !sleep(ctx, wait) {
@@ -281,8 +287,14 @@ func (o *Describer) Describe(ctx context.Context, f bus.Frame, partial func(stri
 	return o.DescribePrompt(ctx, f, "", partial)
 }
 
-// DescribePrompt is Describe with prompt in place of the configured prompt ("" keeps it).
+// DescribePrompt is Describe with prompt in place of the configured prompt ("" keeps it). Its
+// errors never carry the URL's credentials: they are published in description events.
 func (o *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(string)) (inference.Result, error) {
+	res, err := o.describePrompt(ctx, f, prompt, partial)
+	return res, redact.Error(err, redact.Secrets(o.cfg.URL)...)
+}
+
+func (o *Describer) describePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(string)) (inference.Result, error) {
 	if prompt == "" {
 		prompt = o.cfg.Prompt
 	}
@@ -340,7 +352,7 @@ func (o *Describer) send(ctx context.Context, f bus.Frame, prompt string) (*http
 		}
 		if resp.StatusCode == http.StatusOK {
 			if o.loading.CompareAndSwap(true, false) {
-				o.cfg.Logger.Info("backend: the model server has loaded the model", "url", o.cfg.URL)
+				o.cfg.Logger.Info("backend: the model server has loaded the model", "url", redact.URL(o.cfg.URL))
 			}
 			return resp, nil
 		}
@@ -351,7 +363,7 @@ func (o *Describer) send(ctx context.Context, f bus.Frame, prompt string) (*http
 			continue
 		case resp.StatusCode == http.StatusServiceUnavailable:
 			if o.loading.CompareAndSwap(false, true) {
-				o.cfg.Logger.Info("backend: waiting for the model server to load the model", "url", o.cfg.URL, "server", truncate(errorMessage(msg), 120))
+				o.cfg.Logger.Info("backend: waiting for the model server to load the model", "url", redact.URL(o.cfg.URL), "server", truncate(errorMessage(msg), 120))
 			}
 			if !sleep(ctx, wait) {
 				return nil, fmt.Errorf("%s was still loading the model after %s: %s", o.cfg.URL, o.cfg.Timeout, truncate(errorMessage(msg), 200))
