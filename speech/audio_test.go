@@ -95,8 +95,18 @@ type stamp struct {
 
 func record(t testing.TB, sink string) *recorder {
 	t.Helper()
-	cmd := exec.Command("parec", "-d", sink+".monitor", "--format=s16le", "--channels=1",
-		fmt.Sprintf("--rate=%d", recRate), "--raw", "--latency-msec=5")
+	args := []string{"-d", sink + ".monitor", "--format=s16le", "--channels=1", fmt.Sprintf("--rate=%d", recRate), "--raw"}
+	// NARRATOR_REC_LATENCY_MS sets the latency parec asks for (default 5 ms); "0" leaves it to
+	// PulseAudio, so the sink runs at whatever latency the player asks for, as a real sound
+	// card's would.
+	lat := os.Getenv("NARRATOR_REC_LATENCY_MS")
+	if lat == "" {
+		lat = "5"
+	}
+	if lat != "0" {
+		args = append(args, "--latency-msec="+lat)
+	}
+	cmd := exec.Command("parec", args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -16,10 +16,11 @@ const (
 	EarconCameraLost Earcon = "camera_lost" // a falling sweep: the camera stopped delivering frames
 	EarconModelDown  Earcon = "model_down"  // a low double buzz: the model worker is restarting or failed
 	EarconPaused     Earcon = "paused"      // two falling notes: speech is paused until resume
+	EarconAudioError Earcon = "audio_error" // a low falling pair: the chosen audio device cannot be used
 )
 
 // Earcons lists every earcon.
-var Earcons = []Earcon{EarconReady, EarconNewScene, EarconThinking, EarconCameraLost, EarconModelDown, EarconPaused}
+var Earcons = []Earcon{EarconReady, EarconNewScene, EarconThinking, EarconCameraLost, EarconModelDown, EarconPaused, EarconAudioError}
 
 // note is one tone of an earcon: a frequency sweep from -> to over dur, then a gap of silence.
 type note struct {
@@ -35,6 +36,7 @@ var earconNotes = map[Earcon][]note{
 	EarconCameraLost: {{880, 330, 250 * time.Millisecond, 0, 0.3}},
 	EarconModelDown:  {{196, 196, 90 * time.Millisecond, 50 * time.Millisecond, 0.35}, {196, 196, 90 * time.Millisecond, 0, 0.35}},
 	EarconPaused:     {{784, 784, 80 * time.Millisecond, 20 * time.Millisecond, 0.3}, {523, 523, 110 * time.Millisecond, 0, 0.3}},
+	EarconAudioError: {{330, 330, 100 * time.Millisecond, 30 * time.Millisecond, 0.35}, {220, 220, 110 * time.Millisecond, 0, 0.35}},
 }
 
 // EarconPCM generates the earcon at rate Hz; an unknown earcon is silent and empty.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -37,6 +38,8 @@ type Options struct {
 	// Volume scales PortAudio output, 0-1. Default: 1 (a zero value means 1; use a small
 	// positive value for near silence).
 	Volume float64
+	// Latency is the output latency PortAudio asks for. Default: DefaultOutputLatency.
+	Latency time.Duration
 	// Earcons turns earcons on. Default: false.
 	Earcons bool
 	// Text is where text mode prints. Default: io.Discard.
@@ -138,6 +141,9 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 	case ModePortAudio:
 		a, err := openAudio(ctx, o)
 		if err != nil {
+			if derr := (deviceError{}); o.Device != "" && errors.As(err, &derr) {
+				return nil, deviceFailed(ctx, o, log, err)
+			}
 			return text(err), nil
 		}
 		announce(log, a, o)
@@ -149,6 +155,9 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 			announce(log, a, o)
 			*chosen = Choice{Mode: ModePortAudio, Synthesizer: a.Synth.Name(), Voice: o.Voice}
 			return a, nil
+		}
+		if derr := (deviceError{}); o.Device != "" && errors.As(err, &derr) {
+			return nil, deviceFailed(ctx, o, log, err)
 		}
 		if s, serr := NewSay(o.Voice, o.Rate, o.Device); serr == nil {
 			log.Warn("speech: using macOS say instead", "why", err, "voice", orDefault(o.Voice), "rate", o.Rate)
@@ -172,16 +181,68 @@ func openAudio(ctx context.Context, o Options) (*Audio, error) {
 	}
 	player, err := OpenPortAudio(o.Device, o.Volume)
 	if err != nil {
-		return nil, fallbackError{FallbackDevice, err}
+		return nil, fallbackError{FallbackDevice, deviceError{err}}
 	}
+	player.SetLatency(o.Latency)
 	a := &Audio{Synth: synth, Player: player, Earcons: o.Earcons, BaseVolume: o.Volume}
 	cctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	if err := a.Check(cctx); err != nil {
-		_ = player.Close()
-		return nil, fallbackError{FallbackDevice, fmt.Errorf("%s failed its start-up check: %w", a.Player.Name(), err)}
+		err = fmt.Errorf("%s failed its start-up check: %w", a.Player.Name(), err)
+		if cerr := player.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		return nil, fallbackError{FallbackDevice, err}
 	}
 	return a, nil
+}
+
+// deviceError is an output device that cannot be opened or played on.
+type deviceError struct{ err error }
+
+func (e deviceError) Error() string { return e.err.Error() }
+func (e deviceError) Unwrap() error { return e.err }
+
+// deviceFailed is what happens when the output the user named cannot be used: an error that
+// names the outputs there are, after an earcon and a spoken message on the default output
+// when that works, so a listener who is not watching the terminal knows too. It never falls
+// back to printing silently.
+func deviceFailed(ctx context.Context, o Options, log *slog.Logger, cause error) error {
+	err := fmt.Errorf("audio device %q cannot be used: %w", o.Device, cause)
+	if !strings.Contains(cause.Error(), "outputs (`narrator devices`)") {
+		if devs, lerr := OutputDevices(); lerr == nil {
+			err = fmt.Errorf("%w; outputs (`narrator devices`): %s", err, deviceNames(devs))
+		}
+	}
+	synth, serr := bestSynth(o.Voice, o.Rate)
+	if serr != nil {
+		return err
+	}
+	p, perr := OpenPortAudio("", o.Volume)
+	if perr != nil {
+		return err
+	}
+	defer func() {
+		if cerr := p.Close(); cerr != nil {
+			log.Debug("speech: close the default output", "err", cerr)
+		}
+	}()
+	cctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
+	defer cancel()
+	words, serr := synth.Synthesize(cctx, "Narrator cannot play on the audio device "+o.Device+". Run narrator devices to see the outputs.")
+	if serr != nil {
+		return err
+	}
+	perr = p.Play(cctx, EarconPCM(EarconAudioError, words.Rate))
+	if perr == nil {
+		perr = p.Play(cctx, words)
+	}
+	if perr != nil {
+		log.Warn("speech: could not say on the default output that the audio device cannot be used", "device", o.Device, "output", p.Name(), "err", perr)
+	} else {
+		log.Info("speech: said on the default output that the audio device cannot be used", "device", o.Device, "output", p.Name())
+	}
+	return err
 }
 
 // bestSynth picks Piper when the voice is a Piper model, else say -o on macOS, else espeak-ng.

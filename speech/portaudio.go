@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -18,47 +19,158 @@ import (
 // PortAudioAvailable reports whether this build can play through PortAudio (it needs cgo).
 const PortAudioAvailable = true
 
-// PortAudio plays PCM through PortAudio on one output device. One stream stays open per sample
-// rate; each clip starts it, and finishing drains it (Stop) while interrupting aborts it, which
-// discards what is buffered so the sound ends at once.
+// PortAudio plays PCM on one output device through one PortAudio stream that stays open from
+// the first clip until Close. Clips are queued on it (Queue) and the stream callback plays
+// them back to back from that bounded queue, silence when it is empty; see docs/speech.md.
 type PortAudio struct {
-	device *portaudio.DeviceInfo
+	out    OutputDevice
+	dev    *portaudio.DeviceInfo
+	sink   string // the PulseAudio sink the stream is sent to, when out is a sink
 	volume float32
 
-	mu       sync.Mutex // one clip at a time
-	stream   *portaudio.Stream
+	ctl    sync.Mutex // opening, restarting and closing the stream
+	stream *portaudio.Stream
+	closed bool
+
+	wantLatency time.Duration // asked for at open; 0: DefaultOutputLatency
+
+	mu       sync.Mutex // what the callback reads: the stream's format, the queue, what sounds
 	rate     int
 	channels int
-	latency  time.Duration
-	cur      atomic.Pointer[playback]
-	closed   bool
+	latency  time.Duration // the stream's reported output latency
+	queue    []*Playback
+	sounding []*Playback // handed over entirely, last sample not yet due
+	muted    bool        // the stream is being cut: the callback writes silence
 
+	underflows atomic.Int64
+
+	// forceRate, when set (by tests), is the only rate the stream opens at, as for a device
+	// that cannot play the voice's own rate.
+	forceRate int
 	// onFirstSample, when set (by benchmarks), is called from the stream callback as it hands
 	// a clip's first samples to the device.
 	onFirstSample func()
 }
 
-// playback is the clip the stream callback is feeding.
-type playback struct {
-	samples  []int16
-	pos      atomic.Int64
-	done     chan struct{}
-	doneOnce sync.Once
-}
-
-// OpenPortAudio initialises PortAudio and picks the output device called device (exact name,
-// else the one whose name contains it, ignoring case; empty means the default output). Volume
-// scales every sample, 0-1 (values above 1 amplify and may clip).
+// OpenPortAudio initialises PortAudio and picks the output called device from OutputDevices
+// (exact name, else the only one equal ignoring case or containing it; empty means the default
+// output). Volume scales every sample, 0-1 (values above 1 amplify and may clip). The stream
+// opens with the first clip, at that clip's rate, or with Start.
 func OpenPortAudio(device string, volume float64) (*PortAudio, error) {
 	if err := initPortAudio(); err != nil {
 		return nil, err
 	}
-	dev, err := findOutput(device)
+	p, err := pickPortAudio(device)
 	if err != nil {
-		_ = portaudio.Terminate()
+		_ = portaudio.Terminate() // the error that matters is err
+		return nil, fmt.Errorf("portaudio: %w", err)
+	}
+	p.volume = float32(volume)
+	return p, nil
+}
+
+func pickPortAudio(name string) (*PortAudio, error) {
+	if name == "" {
+		d, err := portaudio.DefaultOutputDevice()
+		if err != nil {
+			return nil, fmt.Errorf("default output: %w; list outputs with `narrator devices`", err)
+		}
+		return &PortAudio{out: paOutput(d, true), dev: d}, nil
+	}
+	devs, pa, err := outputs()
+	if err != nil {
 		return nil, err
 	}
-	return &PortAudio{device: dev, volume: float32(volume)}, nil
+	out, err := PickOutput(devs, name)
+	if err != nil {
+		return nil, err
+	}
+	p := &PortAudio{out: out, dev: pa[out.Name]}
+	if out.HostAPI == HostPulseAudio {
+		p.dev, p.sink = pa[pulseDevice], out.Name
+	}
+	return p, nil
+}
+
+// pulseDevice is the ALSA device of the PulseAudio plugin: every sink is reached through it.
+const pulseDevice = "pulse"
+
+// outputs lists the PortAudio output devices, then, when PortAudio has the "pulse" device, the
+// PulseAudio sinks (a sink named like a PortAudio device is left out). PortAudio is initialised.
+func outputs() ([]OutputDevice, map[string]*portaudio.DeviceInfo, error) {
+	devs, err := portaudio.Devices()
+	if err != nil {
+		return nil, nil, fmt.Errorf("list devices: %w", err)
+	}
+	def, _ := portaudio.DefaultOutputDevice()
+	var out []OutputDevice
+	byName := map[string]*portaudio.DeviceInfo{}
+	for _, d := range devs {
+		if d.MaxOutputChannels == 0 {
+			continue
+		}
+		if _, dup := byName[d.Name]; dup {
+			continue
+		}
+		out = append(out, paOutput(d, def != nil && d.Index == def.Index))
+		byName[d.Name] = d
+	}
+	if pulse := byName[pulseDevice]; pulse != nil {
+		sinks, _ := pulseSinks(context.Background()) // no pactl or no server: no sinks to list
+		for _, s := range sinks {
+			if _, dup := byName[s.Name]; dup {
+				continue
+			}
+			out = append(out, OutputDevice{Name: s.Name, Description: s.Description, HostAPI: HostPulseAudio,
+				Channels: pulse.MaxOutputChannels, SampleRate: pulse.DefaultSampleRate, Default: s.Default})
+		}
+	}
+	return out, byName, nil
+}
+
+func paOutput(d *portaudio.DeviceInfo, isDefault bool) OutputDevice {
+	return OutputDevice{Name: d.Name, HostAPI: d.HostApi.Name, Channels: d.MaxOutputChannels, SampleRate: d.DefaultSampleRate, Default: isDefault}
+}
+
+// OutputDevices lists the audio outputs speech can play on, for `narrator devices` and
+// `narrator doctor`: exactly the names --audio-device takes.
+func OutputDevices() ([]OutputDevice, error) {
+	if err := initPortAudio(); err != nil {
+		return nil, err
+	}
+	devs, _, err := outputs()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("portaudio: %w", err), portaudio.Terminate())
+	}
+	if err := portaudio.Terminate(); err != nil {
+		return nil, fmt.Errorf("portaudio: terminate: %w", err)
+	}
+	return devs, nil
+}
+
+// envMu serialises changes to PULSE_SINK while a stream is opened.
+var envMu sync.Mutex
+
+// withPulseSink runs open with PULSE_SINK naming sink, when there is one. The ALSA pulse plugin
+// creates its PulseAudio context when the device is opened, and libpulse takes the default
+// sink of a new context from PULSE_SINK; so the stream goes to that sink and nothing else in
+// the process changes.
+func withPulseSink(sink string, open func()) error {
+	if sink == "" {
+		open()
+		return nil
+	}
+	envMu.Lock()
+	defer envMu.Unlock()
+	old, had := os.LookupEnv("PULSE_SINK")
+	if err := os.Setenv("PULSE_SINK", sink); err != nil {
+		return fmt.Errorf("choose PulseAudio sink %q: %w", sink, err)
+	}
+	open()
+	if had {
+		return os.Setenv("PULSE_SINK", old)
+	}
+	return os.Unsetenv("PULSE_SINK")
 }
 
 func initPortAudio() error {
@@ -70,39 +182,6 @@ func initPortAudio() error {
 		return fmt.Errorf("portaudio: initialise: %w", err)
 	}
 	return nil
-}
-
-func findOutput(name string) (*portaudio.DeviceInfo, error) {
-	if name == "" {
-		d, err := portaudio.DefaultOutputDevice()
-		if err != nil {
-			return nil, fmt.Errorf("portaudio: default output: %w; list outputs with `narrator devices`", err)
-		}
-		return d, nil
-	}
-	devs, err := portaudio.Devices()
-	if err != nil {
-		return nil, fmt.Errorf("portaudio: list devices: %w", err)
-	}
-	var outs []*portaudio.DeviceInfo
-	for _, d := range devs {
-		if d.MaxOutputChannels > 0 {
-			outs = append(outs, d)
-		}
-	}
-	for _, d := range outs {
-		if d.Name == name {
-			return d, nil
-		}
-	}
-	var names []string
-	for _, d := range outs {
-		if strings.Contains(strings.ToLower(d.Name), strings.ToLower(name)) {
-			return d, nil
-		}
-		names = append(names, fmt.Sprintf("%q", d.Name))
-	}
-	return nil, fmt.Errorf("portaudio: no output device called %q; outputs: %s", name, strings.Join(names, ", "))
 }
 
 // checkptrGuard refuses to start PortAudio in a binary built with -race, -msan or -asan (which
@@ -132,140 +211,34 @@ func checkptrGuard() error {
 // CheckptrExemption is the -gcflags value that lets PortAudio run in a -race build.
 const CheckptrExemption = "github.com/gordonklaus/portaudio=-d=checkptr=0"
 
-// Name is "portaudio" and the device's name.
-func (p *PortAudio) Name() string { return fmt.Sprintf("portaudio %q", p.device.Name) }
+// Name is "portaudio" and the output's name.
+func (p *PortAudio) Name() string { return fmt.Sprintf("portaudio %q", p.out.Name) }
+
+// Device is the output it plays on.
+func (p *PortAudio) Device() OutputDevice { return p.out }
 
 // Play plays pcm and returns once it has been heard, or silences it when ctx ends.
-func (p *PortAudio) Play(ctx context.Context, pcm PCM) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return errors.New("portaudio: player closed")
-	}
-	if len(pcm.Samples) == 0 {
-		return nil
-	}
-	if err := p.open(pcm.Rate); err != nil {
-		return err
-	}
-	pb := &playback{samples: pcm.Samples, done: make(chan struct{})}
-	p.cur.Store(pb)
-	defer p.cur.Store(nil)
-	if err := p.stream.Start(); err != nil {
-		return fmt.Errorf("portaudio: start %s: %w", p.device.Name, err)
-	}
-	// The device pulls samples in real time; one that stops pulling is reported, not waited on.
-	stall := time.NewTimer(pcm.Duration() + 2*time.Second + p.latency)
-	defer stall.Stop()
-	select {
-	case <-pb.done: // every sample is in the device's buffers
-	case <-ctx.Done():
-		return p.abort(context.Cause(ctx))
-	case <-stall.C:
-		return p.abort(fmt.Errorf("portaudio: %s stopped taking audio", p.device.Name))
-	}
-	drain := time.NewTimer(p.latency)
-	defer drain.Stop()
-	select {
-	case <-drain.C:
-	case <-ctx.Done():
-		return p.abort(context.Cause(ctx))
-	}
-	if err := p.stream.Stop(); err != nil {
-		return fmt.Errorf("portaudio: stop %s: %w", p.device.Name, err)
-	}
-	return nil
-}
+func (p *PortAudio) Play(ctx context.Context, pcm PCM) error { return playQueued(ctx, p, pcm) }
 
-// abort discards what the device still holds and returns why.
-func (p *PortAudio) abort(why error) error {
-	if err := p.stream.Abort(); err != nil {
-		return errors.Join(why, fmt.Errorf("portaudio: abort: %w", err))
-	}
-	return why
-}
-
-// open makes sure a stream at rate is open: mono, or stereo when the device refuses mono.
-func (p *PortAudio) open(rate int) error {
-	if p.stream != nil && p.rate == rate {
-		return nil
-	}
-	if p.stream != nil {
-		_ = p.stream.Close()
-		p.stream = nil
-	}
-	var err error
-	for _, ch := range []int{1, 2} {
-		if ch > p.device.MaxOutputChannels {
-			break
-		}
-		params := portaudio.StreamParameters{
-			Output:          portaudio.StreamDeviceParameters{Device: p.device, Channels: ch, Latency: p.device.DefaultHighOutputLatency},
-			SampleRate:      float64(rate),
-			FramesPerBuffer: portaudio.FramesPerBufferUnspecified,
-		}
-		channels := ch
-		var s *portaudio.Stream
-		s, err = portaudio.OpenStream(params, func(out []int16) { p.fill(out, channels) })
-		if err == nil {
-			p.stream, p.rate, p.channels = s, rate, ch
-			p.latency = p.device.DefaultLowOutputLatency
-			if info := s.Info(); info != nil {
-				p.latency = info.OutputLatency
-			}
-			return nil
-		}
-	}
-	return fmt.Errorf("portaudio: open %s at %d Hz: %w", p.device.Name, rate, err)
-}
-
-// fill is the stream callback: it copies the current clip into out, then silence.
-func (p *PortAudio) fill(out []int16, channels int) {
-	pb := p.cur.Load()
-	if pb == nil {
-		clear(out)
-		return
-	}
-	pos := int(pb.pos.Load())
-	if pos == 0 && p.onFirstSample != nil {
-		p.onFirstSample()
-	}
-	frames := len(out) / channels
-	for i := range frames {
-		var v int16
-		if pos < len(pb.samples) {
-			v = scale(pb.samples[pos], p.volume)
-			pos++
-		}
-		for c := range channels {
-			out[i*channels+c] = v
-		}
-	}
-	pb.pos.Store(int64(pos))
-	if pos >= len(pb.samples) {
-		pb.doneOnce.Do(func() { close(pb.done) })
-	}
-}
-
-// scale multiplies a sample by volume, clipping at the int16 range.
-func scale(s int16, volume float32) int16 {
-	if volume == 1 {
-		return s
-	}
-	v := float32(s) * volume
-	return int16(max(min(v, 32767), -32768))
-}
-
-// Close closes the stream and releases PortAudio.
+// Close silences what is queued or sounding, closes the stream and releases PortAudio.
 func (p *PortAudio) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
 	if p.closed {
 		return nil
 	}
 	p.closed = true
+	p.mu.Lock()
+	for _, pb := range append(p.queue, p.sounding...) {
+		pb.silenced(errPlayerClosed)
+	}
+	p.queue, p.sounding = nil, nil
+	p.mu.Unlock()
 	var errs []error
 	if p.stream != nil {
+		if err := p.stream.Abort(); err != nil {
+			errs = append(errs, fmt.Errorf("portaudio: abort stream: %w", err))
+		}
 		if err := p.stream.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("portaudio: close stream: %w", err))
 		}
@@ -276,27 +249,4 @@ func (p *PortAudio) Close() error {
 	return errors.Join(errs...)
 }
 
-// OutputDevices lists the audio outputs PortAudio can play on, for `narrator devices` and
-// `narrator doctor`. The names are what --audio-device takes.
-func OutputDevices() ([]OutputDevice, error) {
-	if err := initPortAudio(); err != nil {
-		return nil, err
-	}
-	defer func() { _ = portaudio.Terminate() }()
-	devs, err := portaudio.Devices()
-	if err != nil {
-		return nil, fmt.Errorf("portaudio: list devices: %w", err)
-	}
-	def, _ := portaudio.DefaultOutputDevice()
-	var out []OutputDevice
-	for _, d := range devs {
-		if d.MaxOutputChannels == 0 {
-			continue
-		}
-		out = append(out, OutputDevice{
-			Name: d.Name, HostAPI: d.HostApi.Name, Channels: d.MaxOutputChannels,
-			SampleRate: d.DefaultSampleRate, Default: def != nil && d.Index == def.Index,
-		})
-	}
-	return out, nil
-}
+var errPlayerClosed = errors.New("portaudio: player closed")

@@ -5,6 +5,7 @@ package speech
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // PortAudioAvailable reports whether this build can play through PortAudio (it needs cgo).
@@ -24,6 +25,15 @@ func (*PortAudio) Name() string { return "portaudio" }
 
 // Play reports that PortAudio is not in this build.
 func (*PortAudio) Play(context.Context, PCM) error { return errNoPortAudio }
+
+// Queue reports that PortAudio is not in this build.
+func (*PortAudio) Queue(PCM) (*Playback, error) { return nil, errNoPortAudio }
+
+// Device is empty.
+func (*PortAudio) Device() OutputDevice { return OutputDevice{} }
+
+// SetLatency does nothing.
+func (*PortAudio) SetLatency(time.Duration) {}
 
 // Close does nothing.
 func (*PortAudio) Close() error { return nil }

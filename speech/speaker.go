@@ -137,6 +137,7 @@ type Audio struct {
 
 	tune  tuning // the rate and volume set while running (tune.go)
 	once  sync.Once
+	rate  int // the voice's sample rate, learnt by Check; earcons are made at it
 	tones map[Earcon]PCM
 }
 
@@ -156,8 +157,20 @@ func (a *Audio) Prepare(ctx context.Context, text string) (Clip, error) {
 	return a.pcmClip(p), nil
 }
 
+// pcmClip is a clip of p: one to queue on the stream when the player has one.
 func (a *Audio) pcmClip(p PCM) Clip {
+	if sp, ok := a.Player.(StreamPlayer); ok {
+		return streamClip{sp: sp, p: p, gain: a.gain}
+	}
 	return clipFunc(func(ctx context.Context) error { return a.Player.Play(ctx, amplify(p, a.gain())) })
+}
+
+// voiceRate is the voice's sample rate once Check has run, else espeak-ng's.
+func (a *Audio) voiceRate() int {
+	if a.rate > 0 {
+		return a.rate
+	}
+	return 22050
 }
 
 // EarconClip returns a clip that plays e, or does nothing when earcons are off.
@@ -168,14 +181,15 @@ func (a *Audio) EarconClip(e Earcon) Clip {
 	a.once.Do(func() {
 		a.tones = make(map[Earcon]PCM, len(Earcons))
 		for _, e := range Earcons {
-			a.tones[e] = EarconPCM(e, 22050)
+			a.tones[e] = EarconPCM(e, a.voiceRate())
 		}
 	})
 	return a.pcmClip(a.tones[e])
 }
 
-// Check proves the output works before the first utterance: it synthesizes a word and plays
-// the ready earcon (a short silence when earcons are off) through the player.
+// Check proves the output works before the first utterance: it synthesizes a word, which
+// tells the voice's sample rate, and plays the ready earcon (a short silence when earcons are
+// off) at that rate through the player, which opens its stream at that rate.
 func (a *Audio) Check(ctx context.Context) error {
 	p, err := a.Synth.Synthesize(ctx, "ready")
 	if err != nil {
@@ -184,11 +198,15 @@ func (a *Audio) Check(ctx context.Context) error {
 	if len(p.Samples) == 0 {
 		return errors.New("synthesizer check: no audio for a test word")
 	}
-	tone := Silence(60*time.Millisecond, 22050)
+	a.rate = p.Rate
+	tone := Silence(60*time.Millisecond, p.Rate)
 	if a.Earcons {
-		tone = EarconPCM(EarconReady, 22050)
+		tone = EarconPCM(EarconReady, p.Rate)
 	}
 	if err := a.Player.Play(ctx, tone); err != nil {
+		if ctx.Err() == nil {
+			err = deviceError{err}
+		}
 		return fmt.Errorf("output check: %w", err)
 	}
 	return nil

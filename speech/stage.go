@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,11 +57,13 @@ type Stage struct {
 	spoken, stale, failed, superseded, earconsPlayed *bus.Counter
 
 	mu      sync.Mutex
-	pending []*item  // waiting to play, in order: urgent utterances, announcements, earcons, ordinary utterances
-	current *playing // what plays now, nil when idle
+	pending []*item    // waiting to play, in order: urgent utterances, announcements, earcons, ordinary utterances
+	current *playing   // what plays now, nil when idle
+	tails   []*playing // handed to the output stream entirely, not yet heard to the end
 	paused  bool
 	wake    chan struct{}
 	preps   sync.WaitGroup
+	tailWG  sync.WaitGroup
 }
 
 // item is an utterance or an earcon on its way to the speaker.
@@ -190,6 +193,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	s.dropPending(bus.ReasonShutdown)
 	s.mu.Unlock()
 	s.preps.Wait()
+	s.tailWG.Wait()
 	return nil
 }
 
@@ -263,6 +267,11 @@ func (s *Stage) silence(reason string, at time.Time) {
 	spared := func(it *item) bool { return it.announce && !at.IsZero() && it.u.CreatedAt.After(at) }
 	if s.current != nil && !spared(s.current.it) {
 		s.current.silence(interruption{reason})
+	}
+	for _, t := range s.tails {
+		if !spared(t.it) {
+			t.silence(interruption{reason})
+		}
 	}
 	keep := s.pending[:0]
 	for _, it := range s.pending {
@@ -348,12 +357,14 @@ func (s *Stage) add(ctx context.Context, it *item) {
 		s.drop(s.pending[oldest], bus.ReasonSuperseded)
 		s.pending = append(s.pending[:oldest], s.pending[oldest+1:]...)
 	}
-	if s.current != nil && itemRank(s.current.it) > rank && rank <= rankAnnouncement {
-		reason := bus.ReasonUrgent
-		if !it.urgent {
-			reason = bus.ReasonAnnouncement
+	for _, p := range append([]*playing{s.current}, s.tails...) {
+		if p != nil && itemRank(p.it) > rank && rank <= rankAnnouncement {
+			reason := bus.ReasonUrgent
+			if !it.urgent {
+				reason = bus.ReasonAnnouncement
+			}
+			p.silence(interruption{reason})
 		}
-		s.current.silence(interruption{reason})
 	}
 	s.prepare(ctx, it)
 	select {
@@ -401,14 +412,23 @@ func (s *Stage) prepare(ctx context.Context, it *item) {
 	})
 }
 
-// speak plays items one at a time until ctx ends.
+// speak plays items one at a time until ctx ends. An item queued on an output stream stops
+// being the current one once all of it has been handed over: the next one is then queued
+// behind it, while its tail is heard.
 func (s *Stage) speak(ctx context.Context) {
 	for {
 		it, pctx, done := s.take(ctx)
 		if it == nil {
 			return
 		}
-		s.play(ctx, pctx, it)
+		if tail := s.play(ctx, pctx, it); tail != nil {
+			s.toTail(it)
+			s.tailWG.Go(func() {
+				tail()
+				done()
+			})
+			continue
+		}
 		done()
 	}
 }
@@ -421,11 +441,15 @@ func (s *Stage) take(ctx context.Context) (*item, context.Context, func()) {
 			it := s.pending[0]
 			s.pending = s.pending[1:]
 			pctx, silence := context.WithCancelCause(ctx)
-			s.current = &playing{it: it, silence: silence}
+			p := &playing{it: it, silence: silence}
+			s.current = p
 			s.mu.Unlock()
 			return it, pctx, func() {
 				s.mu.Lock()
-				s.current = nil
+				if s.current == p {
+					s.current = nil
+				}
+				s.tails = slices.DeleteFunc(s.tails, func(t *playing) bool { return t == p })
 				s.mu.Unlock()
 				silence(nil)
 			}
@@ -437,71 +461,6 @@ func (s *Stage) take(ctx context.Context) (*item, context.Context, func()) {
 		case <-s.wake:
 		}
 	}
-}
-
-// play waits for the item's clip and plays it; pctx ends when it is silenced.
-func (s *Stage) play(ctx, pctx context.Context, it *item) {
-	select {
-	case <-it.ready:
-	case <-pctx.Done():
-	}
-	if pctx.Err() != nil { // silenced before it could start
-		s.mu.Lock()
-		s.drop(it, reasonOf(ctx, pctx))
-		s.mu.Unlock()
-		return
-	}
-	if it.earcon != "" {
-		if time.Since(it.queued) > earconMaxWait {
-			s.cfg.Logger.Debug("earcon skipped: waited too long", "earcon", it.earcon)
-			return
-		}
-		if err := it.clip.Play(pctx); err != nil && pctx.Err() == nil {
-			s.cfg.Logger.Warn("earcon not played", "earcon", it.earcon, "err", err)
-			return
-		}
-		s.earconsPlayed.Add(1)
-		return
-	}
-	if it.err != nil {
-		s.failed.Add(1)
-		s.cfg.Logger.Warn("utterance not synthesized", "utterance", it.u.ID, "err", it.err)
-		s.publish(s.event(it.u, bus.SpeechDropped, bus.ReasonFailed+": "+it.err.Error()))
-		return
-	}
-	if time.Now().After(it.u.NotAfter) {
-		s.stale.Add(1)
-		s.publish(s.event(it.u, bus.SpeechDropped, bus.ReasonStale))
-		return
-	}
-	started := s.event(it.u, bus.SpeechStarted, "")
-	started.SpokenAt = started.At
-	started.GlassToEarMS = float64(started.SpokenAt.Sub(it.u.CapturedAt).Microseconds()) / 1000
-	s.publish(started)
-	err := it.clip.Play(pctx)
-	end := started
-	end.At = time.Now().UTC()
-	switch {
-	case pctx.Err() != nil:
-		end.State, end.Reason = bus.SpeechInterrupted, reasonOf(ctx, pctx)
-	case err != nil:
-		s.failed.Add(1)
-		s.cfg.Logger.Warn("utterance not played", "utterance", it.u.ID, "err", err)
-		end.State, end.Reason = bus.SpeechInterrupted, bus.ReasonFailed+": "+err.Error()
-	default:
-		s.spoken.Add(1)
-		end.State = bus.SpeechFinished
-	}
-	s.publish(end)
-}
-
-// reasonOf says why pctx ended: the interruption's reason, or shutdown.
-func reasonOf(ctx, pctx context.Context) string {
-	var i interruption
-	if ctx.Err() == nil && errors.As(context.Cause(pctx), &i) {
-		return i.reason
-	}
-	return bus.ReasonShutdown
 }
 
 // event starts a speech event about u, stamped now.

@@ -13,21 +13,39 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/capture"
+	"github.com/narrator-dev/narrator/speech"
 )
 
 // audioOutput is one place speech can be played.
 type audioOutput struct {
-	Index   int    `json:"index"`
-	Name    string `json:"name"`
-	ID      string `json:"id,omitempty"`
-	Default bool   `json:"default,omitempty"`
-	Via     string `json:"via"` // what listed it: PortAudio, PulseAudio, ALSA, Core Audio
+	Index       int    `json:"index"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	ID          string `json:"id,omitempty"`
+	Default     bool   `json:"default,omitempty"`
+	Via         string `json:"via"` // what offers it: ALSA, PulseAudio, Core Audio
 }
 
-// listAudioOutputs lists the audio outputs. The PortAudio build of the speech code (cgo) may
-// replace it, from an init function in its own file, with the devices PortAudio can open;
-// without it, this asks the system's own tools.
-var listAudioOutputs = systemAudioOutputs
+// listAudioOutputs lists the audio outputs: with PortAudio in the build, exactly the names
+// --audio-device accepts (speech.OutputDevices, which `narrator doctor` checks too); without it
+// (CGO_ENABLED=0), the system's own list, which only `--speech say -a` can use.
+var listAudioOutputs = playableOutputs
+
+// playableOutputs lists the outputs speech can play on.
+func playableOutputs(ctx context.Context) ([]audioOutput, error) {
+	if !speech.PortAudioAvailable {
+		return systemAudioOutputs(ctx)
+	}
+	devs, err := speech.OutputDevices()
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]audioOutput, len(devs))
+	for i, d := range devs {
+		outs[i] = audioOutput{Index: i, Name: d.Name, Description: d.Description, Default: d.Default, Via: d.HostAPI}
+	}
+	return outs, nil
+}
 
 func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("devices", "Lists the cameras this build can open (for --source camera:INDEX or camera:NAME),\nthe other sources and the audio outputs.", stderr)
@@ -84,7 +102,11 @@ func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else {
 		fmt.Fprintf(stdout, "  ffmpeg (file, dir, rtsp, http): %s\n", ffmpeg)
 	}
-	fmt.Fprintln(stdout, "\nAudio outputs:")
+	if speech.PortAudioAvailable {
+		fmt.Fprintln(stdout, "\nAudio outputs (--audio-device NAME):")
+	} else {
+		fmt.Fprintln(stdout, "\nAudio outputs (this build has no PortAudio and cannot play on them; on macOS --speech say -a NAME):")
+	}
 	if audioErr != nil {
 		fmt.Fprintf(stdout, "  could not list them: %v\n", audioErr)
 	} else if len(outs) == 0 {
@@ -94,10 +116,16 @@ func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		def := ""
 		if o.Default {
 			def = "  (default)"
+			if o.Via == speech.HostPulseAudio {
+				def = "  (default sink)"
+			}
 		}
 		id := ""
 		if o.ID != "" && o.ID != o.Name {
 			id = fmt.Sprintf("  (id %s)", o.ID)
+		}
+		if o.Description != "" {
+			id += fmt.Sprintf("  %q", o.Description)
 		}
 		fmt.Fprintf(stdout, "  %d  %s%s%s  [%s]\n", o.Index, o.Name, id, def, o.Via)
 	}

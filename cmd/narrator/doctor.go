@@ -17,6 +17,7 @@ import (
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("doctor", "Checks what narrator needs and prints one line per check with its fix.", stderr)
 	model := fs.String("model", mlx.DefaultModel, "the mlx model to check for")
+	audioDevice := fs.String("audio-device", "", "the output to check (`DEVICE`), as 'narrator run --audio-device' takes it; empty: the default output")
 	workerPython := fs.String("worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "the mlx worker's Python (`PATH`; default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
 	var o busOptions
 	o.register(fs, true)
@@ -27,7 +28,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("doctor takes no arguments, got %q", fs.Args())
 	}
 	checks := mlx.Checks(ctx, mlx.CheckConfig{Model: *model, Python: *workerPython})
-	checks = append(checks, ffmpegCheck(ctx), cameraCheck(), audioCheck(), busCheck(ctx, o))
+	checks = append(checks, ffmpegCheck(ctx), cameraCheck(), audioCheck(*audioDevice), busCheck(ctx, o))
 	failed := 0
 	for _, c := range checks {
 		line := fmt.Sprintf("%-4s %-11s %s", c.Status, c.Name, c.Detail)
@@ -76,7 +77,9 @@ func cameraCheck() inference.Check {
 	return inference.Check{Name: "camera", Status: inference.CheckOK, Detail: strings.Join(names, ", ")}
 }
 
-func audioCheck() inference.Check {
+// audioCheck checks the list --audio-device picks from (the one `narrator devices` prints) and
+// that device names one of them.
+func audioCheck(device string) inference.Check {
 	devs, err := speech.OutputDevices()
 	if err != nil || len(devs) == 0 {
 		detail := "no audio output found"
@@ -92,6 +95,14 @@ func audioCheck() inference.Check {
 		if d.Default {
 			names[i] += " (default)"
 		}
+	}
+	if device != "" {
+		d, err := speech.PickOutput(devs, device)
+		if err != nil {
+			return inference.Check{Name: "audio out", Status: inference.CheckFail, Detail: err.Error(),
+				Fix: "pass one of the names `narrator devices` lists to --audio-device"}
+		}
+		return inference.Check{Name: "audio out", Status: inference.CheckOK, Detail: fmt.Sprintf("--audio-device %q is %q (%s); outputs: %s", device, d.Name, d.HostAPI, strings.Join(names, ", "))}
 	}
 	return inference.Check{Name: "audio out", Status: inference.CheckOK, Detail: strings.Join(names, ", ")}
 }

@@ -101,13 +101,15 @@ type speakOptions struct {
 	volume                float64
 	earcons               bool
 	announce              announceOptions
+	latency               time.Duration
 }
 
 func (o *speakOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.speech, "speech", "auto", "how utterances are said: auto (PortAudio with the best voice, else say, else text), portaudio, say (macOS), text (print them), none")
 	fs.StringVar(&o.voice, "voice", "", "voice: an espeak-ng voice (en-us), a macOS voice (Samantha) or a Piper model file (.onnx selects Piper); empty: the synthesizer's default")
 	fs.IntVar(&o.rate, "rate", speech.DefaultRate, "speaking rate in words per minute")
-	fs.StringVar(&o.device, "audio-device", "", "output device (`DEVICE`): a PortAudio device name or part of one (see 'narrator devices'), or say's -a device; empty: the system output")
+	fs.StringVar(&o.device, "audio-device", "", "output device (`DEVICE`): a name 'narrator devices' lists (a PortAudio device or a PulseAudio sink, virtual ones included), or say's -a device; empty: the system output")
+	fs.DurationVar(&o.latency, "audio-latency", speech.DefaultOutputLatency, "output latency PortAudio asks for: raise it if the audio crackles on a busy machine")
 	fs.Float64Var(&o.volume, "volume", 1, "output volume for PortAudio, above 0 up to 1 (up to 2 amplifies)")
 	fs.BoolVar(&o.earcons, "earcons", true, "play short tones for new scene, thinking, camera lost, model down and paused (PortAudio only)")
 	o.announce.register(fs)
@@ -116,6 +118,9 @@ func (o *speakOptions) register(fs *flag.FlagSet) {
 func (o *speakOptions) validate() error {
 	if o.rate < 80 || o.rate > 450 {
 		return fmt.Errorf("--rate %d: use 80-450 words per minute", o.rate)
+	}
+	if o.latency < time.Millisecond || o.latency > 2*time.Second {
+		return fmt.Errorf("--audio-latency %s: use 1ms-2s", o.latency)
 	}
 	if !(o.volume > 0 && o.volume <= 2) { // also refuses NaN
 		return fmt.Errorf("--volume %g: use above 0 up to 1 (up to 2 amplifies); for silence use --speech none", o.volume)
@@ -161,7 +166,7 @@ func pickSpeaker(o *speakOptions, e env) (speech.Speaker, error) {
 	var chosen speech.Choice
 	defer func() { e.chosenSpeech(chosen) }()
 	return speech.Open(e.ctx, speech.Options{
-		Mode: o.speech, Voice: o.voice, Rate: o.rate, Device: o.device, Volume: o.volume,
+		Mode: o.speech, Voice: o.voice, Rate: o.rate, Device: o.device, Volume: o.volume, Latency: o.latency,
 		Earcons: o.earcons, Text: out, Logger: e.log, Chosen: &chosen,
 	})
 }
