@@ -23,8 +23,10 @@ import (
 // Config configures a bench run.
 type Config struct {
 	// Source is the clip, any capture source spec. Default: "demo", the built-in demo scene,
-	// whose scene changes are known exactly; for other sources the capture gate's verdicts
-	// stand in for the ground truth.
+	// whose scene changes are known exactly. MotionSource is the built-in motion clip (a still
+	// room, a ball rolling across it for two thirds of Duration, the lights going off), on
+	// which the simulated model repeats itself; its runs include the pipeline with a fixed
+	// interval too. For other sources the capture gate's verdicts stand in for the ground truth.
 	Source string
 	// Duration is how long each of the two runs lasts. Default: DefaultDuration.
 	Duration time.Duration
@@ -37,7 +39,10 @@ type Config struct {
 	// Heartbeat, MinInterval, MaxAge, Threshold and MaxEdge are the capture settings, as in
 	// `narrator run`. Defaults: 10s, 500ms, 2s, capture.DefaultThreshold, 1024.
 	Heartbeat, MinInterval, MaxAge time.Duration
-	Threshold, MaxEdge             int
+	// MaxInterval is the ceiling of novelty-aware sampling, as in `narrator run`. Default:
+	// capture.DefaultMaxInterval; negative: no backoff (a fixed MinInterval).
+	MaxInterval        time.Duration
+	Threshold, MaxEdge int
 	// SourceConfig is what the source is asked for. Default: 1280×720 at 15 fps.
 	SourceConfig capture.SourceConfig
 	// Logger is where the stages log. Default: discard.
@@ -64,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MinInterval == 0 {
 		c.MinInterval = 500 * time.Millisecond
+	}
+	if c.MaxInterval == 0 {
+		c.MaxInterval = capture.DefaultMaxInterval
 	}
 	if c.MaxAge == 0 {
 		c.MaxAge = 2 * time.Second
@@ -104,31 +112,44 @@ type Report struct {
 	Model          SimModelConfig `json:"simulated_model"`
 	WordsPerMinute float64        `json:"simulated_speaker_wpm"`
 	Preempt        bool           `json:"preempt"`
+	MaxIntervalMS  float64        `json:"max_interval_ms"` // 0: no novelty backoff
 	Machine        Machine        `json:"machine"`
 	Pipeline       Result         `json:"pipeline"`
-	Naive          Result         `json:"naive_loop"`
+	// Fixed is the pipeline with a fixed sampling interval (no novelty backoff), run on the
+	// motion clip for comparison.
+	Fixed *Result `json:"pipeline_fixed_interval,omitempty"`
+	Naive Result  `json:"naive_loop"`
 }
 
 // Run runs the pipeline, then the naive loop, each for cfg.Duration on its own copy of the
-// source, and reports both. It returns early when ctx ends.
+// source, and reports both; on the motion clip with novelty backoff it runs the pipeline with
+// a fixed interval too. It returns early when ctx ends.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	cfg = cfg.withDefaults()
 	r := Report{Simulation: SimulationLabel, Source: cfg.Source, DurationS: cfg.Duration.Seconds(), Model: cfg.Model,
-		WordsPerMinute: cfg.WordsPerMinute, Preempt: cfg.Preempt, Machine: machine()}
-	for _, v := range []struct {
+		WordsPerMinute: cfg.WordsPerMinute, Preempt: cfg.Preempt, MaxIntervalMS: float64(max(0, cfg.MaxInterval).Milliseconds()),
+		Machine: machine()}
+	type variant struct {
 		name string
-		run  func(context.Context, Config, capture.Source, *capture.Demo) (Trace, error)
+		cfg  Config
+		run  func(context.Context, Config, capture.Source, groundTruth) (Trace, error)
 		out  *Result
-	}{
-		{"narrator pipeline", runPipeline, &r.Pipeline},
-		{"naive 2 Hz loop", runNaive, &r.Naive},
-	} {
-		src, demo, err := open(ctx, cfg)
+	}
+	runs := []variant{{"narrator pipeline", cfg, runPipeline, &r.Pipeline}}
+	if cfg.Source == MotionSource && cfg.MaxInterval > 0 {
+		fixed := cfg
+		fixed.MaxInterval = -1
+		r.Fixed = &Result{}
+		runs = append(runs, variant{"pipeline, fixed interval", fixed, runPipeline, r.Fixed})
+	}
+	runs = append(runs, variant{"naive 2 Hz loop", cfg, runNaive, &r.Naive})
+	for _, v := range runs {
+		src, demo, err := open(ctx, v.cfg)
 		if err != nil {
 			return r, err
 		}
 		rctx, cancel := context.WithTimeout(ctx, cfg.Duration)
-		t, err := v.run(rctx, cfg, src, demo)
+		t, err := v.run(rctx, v.cfg, src, demo)
 		cancel()
 		if err != nil {
 			return r, err
@@ -142,11 +163,15 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return r, nil
 }
 
-// open opens a fresh copy of the source; demo is set when it is the demo.
-func open(ctx context.Context, cfg Config) (capture.Source, *capture.Demo, error) {
-	if cfg.Source == "demo" {
+// open opens a fresh copy of the source; truth is set for the built-in clips.
+func open(ctx context.Context, cfg Config) (capture.Source, groundTruth, error) {
+	switch cfg.Source {
+	case "demo":
 		d := capture.NewDemo(cfg.SourceConfig)
 		return d, d, nil
+	case MotionSource:
+		m := newMotionClip(cfg.SourceConfig, cfg.Duration)
+		return m, m, nil
 	}
 	src, _, err := capture.Open(ctx, cfg.Source, cfg.SourceConfig)
 	if err != nil {
@@ -177,10 +202,14 @@ func machine() Machine {
 func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\n", r.Simulation)
-	fmt.Fprintf(tw, "source %s, %gs per run, simulated model: first token after %s then %g tokens/s; simulated speaker %g words/min; preemption %v\n",
-		r.Source, r.DurationS, r.Model.TTFT, r.Model.TokensPerSecond, r.WordsPerMinute, r.Preempt)
+	fmt.Fprintf(tw, "source %s, %gs per run, simulated model: first token after %s then %g tokens/s; simulated speaker %g words/min; preemption %v; max interval %gms\n",
+		r.Source, r.DurationS, r.Model.TTFT, r.Model.TokensPerSecond, r.WordsPerMinute, r.Preempt, r.MaxIntervalMS)
 	fmt.Fprintf(tw, "machine: %s, %d CPUs, %s, load before the run %s\n\n", r.Machine.CPU, r.Machine.NumCPU, r.Machine.OS, r.Machine.LoadAvg)
-	for _, res := range []Result{r.Pipeline, r.Naive} {
+	results := []Result{r.Pipeline, r.Naive}
+	if r.Fixed != nil {
+		results = []Result{r.Pipeline, *r.Fixed, r.Naive}
+	}
+	for _, res := range results {
 		fmt.Fprintf(tw, "%s: per scene change (ms after the change)\n", res.Name)
 		fmt.Fprintln(tw, "scene\tat s\tframe\tmodel start\tfirst token\taudio (reaction)\tinferences\tcancelled\trepeats\t")
 		for _, c := range res.Changes {
@@ -189,32 +218,45 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintln(tw)
 	}
-	p, n := r.Pipeline.Totals, r.Naive.Totals
-	fmt.Fprintln(tw, "totals\tnarrator pipeline\tnaive 2 Hz loop\t")
+	header := "totals"
+	for _, res := range results {
+		header += "\t" + res.Name
+	}
+	fmt.Fprintln(tw, header+"\t")
 	rows := []struct {
 		name string
-		p, n string
+		f    func(Totals) string
 	}{
-		{"scene changes reacted to", fmt.Sprintf("%d/%d", p.Reacted, p.Changes), fmt.Sprintf("%d/%d", n.Reacted, n.Changes)},
-		{"reaction p50 (change → audio), ms", f1(p.ReactionP50MS), f1(n.ReactionP50MS)},
-		{"reaction max, ms", f1(p.ReactionMaxMS), f1(n.ReactionMaxMS)},
-		{"change → first token p50, ms", f1(p.DescribedP50), f1(n.DescribedP50)},
-		{"inferences finished", fmt.Sprint(p.Inferences), fmt.Sprint(n.Inferences)},
-		{"inferences cancelled", fmt.Sprint(p.Cancelled), fmt.Sprint(n.Cancelled)},
-		{"inferences beyond one per scene + heartbeats", fmt.Sprint(p.Extra), fmt.Sprint(n.Extra)},
-		{"utterances spoken", fmt.Sprint(p.Spoken), fmt.Sprint(n.Spoken)},
-		{"repeats spoken", fmt.Sprint(p.Repeats), fmt.Sprint(n.Repeats)},
-		{"Go overhead per frame p50, ms", f2(p.OverheadP50MS), f2(n.OverheadP50MS)},
-		{"Go overhead per frame p99, ms", f2(p.OverheadP99MS), f2(n.OverheadP99MS)},
-		{"  of which capture → model call p50, ms", f2(p.OverheadInP50MS), f2(n.OverheadInP50MS)},
-		{"  of which text → audio start p50, ms", f2(p.OverheadOutP50), f2(n.OverheadOutP50)},
-		{"overhead samples (frames)", fmt.Sprint(p.OverheadSamples), fmt.Sprint(n.OverheadSamples)},
-		{"frames read", fmt.Sprint(p.FramesRead), fmt.Sprint(n.FramesRead)},
-		{"CPU seconds", f2(p.CPUSeconds), f2(n.CPUSeconds)},
-		{"peak RSS so far, MB", f1(p.PeakRSSMB), f1(n.PeakRSSMB)},
+		{"scene changes reacted to", func(t Totals) string { return fmt.Sprintf("%d/%d", t.Reacted, t.Changes) }},
+		{"reaction p50 (change → audio), ms", func(t Totals) string { return f1(t.ReactionP50MS) }},
+		{"reaction max, ms", func(t Totals) string { return f1(t.ReactionMaxMS) }},
+		{"change → first token p50, ms", func(t Totals) string { return f1(t.DescribedP50) }},
+		{"inferences finished", func(t Totals) string { return fmt.Sprint(t.Inferences) }},
+		{"inferences cancelled", func(t Totals) string { return fmt.Sprint(t.Cancelled) }},
+		{"inferences beyond one per scene + heartbeats", func(t Totals) string { return fmt.Sprint(t.Extra) }},
+		{"utterances spoken", func(t Totals) string { return fmt.Sprint(t.Spoken) }},
+		{"repeats spoken", func(t Totals) string { return fmt.Sprint(t.Repeats) }},
+		{"Go overhead per frame p50, ms", func(t Totals) string { return f2(t.OverheadP50MS) }},
+		{"Go overhead per frame p99, ms", func(t Totals) string { return f2(t.OverheadP99MS) }},
+		{"  of which capture → model call p50, ms", func(t Totals) string { return f2(t.OverheadInP50MS) }},
+		{"  of which text → audio start p50, ms", func(t Totals) string { return f2(t.OverheadOutP50) }},
+		{"overhead samples (frames)", func(t Totals) string { return fmt.Sprint(t.OverheadSamples) }},
+		{"frames read", func(t Totals) string { return fmt.Sprint(t.FramesRead) }},
+		{"frames sent by capture", func(t Totals) string {
+			if t.FramesSent == 0 {
+				return "—"
+			}
+			return fmt.Sprint(t.FramesSent)
+		}},
+		{"CPU seconds", func(t Totals) string { return f2(t.CPUSeconds) }},
+		{"peak RSS so far, MB", func(t Totals) string { return f1(t.PeakRSSMB) }},
 	}
 	for _, row := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", row.name, row.p, row.n)
+		line := row.name
+		for _, res := range results {
+			line += "\t" + row.f(res.Totals)
+		}
+		fmt.Fprintln(tw, line+"\t")
 	}
 	return tw.Flush()
 }

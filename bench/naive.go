@@ -21,8 +21,8 @@ const NaiveTick = 500 * time.Millisecond
 // narrators do: a goroutine keeps the newest frame the source delivered; on every tick of a
 // fixed 2 Hz ticker the loop takes it, encodes it, waits for the whole description, says all
 // of it, and only then looks at the ticker again. No dedup, no streaming, no preemption.
-func runNaive(ctx context.Context, cfg Config, src capture.Source, demo *capture.Demo) (Trace, error) {
-	model := newSimModel(cfg.Model)
+func runNaive(ctx context.Context, cfg Config, src capture.Source, demo groundTruth) (Trace, error) {
+	model := newSimModel(cfg.Model, demo)
 	speaker := newSimSpeaker(cfg.WordsPerMinute)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -90,7 +90,7 @@ func (r *recorder) record(m bus.Message) {
 
 // runPipeline runs the real pipeline (embedded bus, capture, inference, narrator, speech) on
 // src with the simulated model and speaker until ctx ends or the source ends.
-func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capture.Demo) (Trace, error) {
+func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo groundTruth) (Trace, error) {
 	srv, err := bus.StartServer(bus.ServerConfig{Logger: cfg.Logger})
 	if err != nil {
 		return Trace{}, err
@@ -110,7 +110,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 		return c, err
 	}
 	counters := bus.NewCounters()
-	model := newSimModel(cfg.Model)
+	model := newSimModel(cfg.Model, demo)
 	speaker := newSimSpeaker(cfg.WordsPerMinute)
 	fail := func(err error) (Trace, error) {
 		_ = src.Close()
@@ -149,7 +149,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 		return fail(err)
 	}
 	cp, err := capture.New(c, capture.Config{
-		Source: src, Heartbeat: cfg.Heartbeat, MinInterval: cfg.MinInterval, MaxAge: cfg.MaxAge,
+		Source: src, Heartbeat: cfg.Heartbeat, MinInterval: cfg.MinInterval, MaxAge: cfg.MaxAge, MaxInterval: max(0, cfg.MaxInterval),
 		Threshold: cfg.Threshold, MaxEdge: cfg.MaxEdge, // as the naive loop's gate and Prepare
 		Counters: counters, Logger: cfg.Logger,
 	})
@@ -172,7 +172,8 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	t := Trace{End: end, CPU: cpu1 - cpu0, PeakRSS: rss, FramesRead: counters.Counter(bus.CounterCaptureFramesRead).Load()}
+	t := Trace{End: end, CPU: cpu1 - cpu0, PeakRSS: rss, FramesRead: counters.Counter(bus.CounterCaptureFramesRead).Load(),
+		FramesSent: counters.Counter(bus.CounterCaptureFramesSent).Load()}
 	if demo != nil {
 		t.Scenes = demoScenes(demo, began, end)
 	} else {
@@ -218,7 +219,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo *capt
 }
 
 // demoScenes lists when each of the demo's scenes began between from and to.
-func demoScenes(d *capture.Demo, from, to time.Time) []time.Time {
+func demoScenes(d groundTruth, from, to time.Time) []time.Time {
 	var out []time.Time
 	for t := from; !t.After(to); t = t.Add(10 * time.Millisecond) {
 		if _, since := d.SceneAt(t); len(out) == 0 || !since.Equal(out[len(out)-1]) {

@@ -58,7 +58,8 @@ func (c *SimModelConfig) UnmarshalJSON(data []byte) error {
 
 // simModel is the bench's stand-in for a vision model. It is a simulation and says so: its text
 // comes from the heuristic describer (which measures the frame's colours and changes, so
-// scenes differ and repeats look like repeats), and its timing is made up: the first word
+// scenes differ and repeats look like repeats), or on the motion clip from a script that
+// repeats itself in other words while the ball rolls, and its timing is made up: the first word
 // after TTFT, then one word per token at TokensPerSecond, streamed as partials. It honours
 // cancellation at once, as the OpenAI and mlx backends do. It lives only in the bench and
 // cannot be chosen as a product backend.
@@ -68,6 +69,11 @@ type simModel struct {
 	mu    sync.Mutex
 	calls []modelCall
 	texts map[string][]time.Time // frame id → when each partial was handed to the stage, and the return
+	// truth and script, when set, give the text instead of the heuristic: the lines of the
+	// scene a frame was captured in, in turn (see motionScript).
+	truth  groundTruth
+	script [][]string
+	said   int
 }
 
 // modelCall is one Describe call as the simulated model saw it.
@@ -78,8 +84,25 @@ type modelCall struct {
 	cancelled  bool
 }
 
-func newSimModel(cfg SimModelConfig) *simModel {
-	return &simModel{cfg: cfg.withDefaults(), text: inference.NewHeuristic(), texts: map[string][]time.Time{}}
+func newSimModel(cfg SimModelConfig, truth groundTruth) *simModel {
+	m := &simModel{cfg: cfg.withDefaults(), text: inference.NewHeuristic(), texts: map[string][]time.Time{}}
+	if _, ok := truth.(*motionClip); ok {
+		m.truth, m.script = truth, motionScript
+	}
+	return m
+}
+
+// scripted is the script's next line for a frame captured at t, if the model follows one.
+func (m *simModel) scripted(t time.Time) (string, bool) {
+	if m.script == nil {
+		return "", false
+	}
+	scene, _ := m.truth.SceneAt(t)
+	lines := m.script[scene%len(m.script)]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.said++
+	return lines[m.said%len(lines)], true
 }
 
 // Info names the simulation.
@@ -100,6 +123,9 @@ func (m *simModel) Describe(ctx context.Context, f bus.Frame, partial func(strin
 	res, err := m.text.Describe(ctx, f, nil)
 	if err != nil {
 		return inference.Result{}, err
+	}
+	if text, ok := m.scripted(f.CapturedAt); ok {
+		res.Text = text
 	}
 	words := strings.Fields(res.Text)
 	if len(words) == 0 {

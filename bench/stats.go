@@ -28,6 +28,8 @@ type Trace struct {
 	PeakRSS int64
 	// FramesRead counts the frames the source delivered.
 	FramesRead uint64
+	// FramesSent counts the frames capture published (the pipeline only).
+	FramesSent uint64
 }
 
 // Inference is one model call.
@@ -83,6 +85,7 @@ type Totals struct {
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	PeakRSSMB       float64 `json:"peak_rss_mb"`
 	FramesRead      uint64  `json:"frames_read"`
+	FramesSent      uint64  `json:"frames_sent,omitempty"`
 }
 
 // Percentile is the nearest-rank p-th percentile (0-100) of ds; 0 for none.
@@ -195,6 +198,6 @@ func (t Trace) Analyze() ([]ChangeResult, Totals) {
 	tot.OverheadOutP50 = msf(Percentile(t.OverheadOut, 50))
 	tot.CPUSeconds = t.CPU.Seconds()
 	tot.PeakRSSMB = float64(t.PeakRSS) / (1 << 20)
-	tot.FramesRead = t.FramesRead
+	tot.FramesRead, tot.FramesSent = t.FramesRead, t.FramesSent
 	return perScene[1:], tot
 }

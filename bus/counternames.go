@@ -40,3 +40,10 @@ const (
 	CounterSpeechStale           = "speech.stale"
 	CounterSpeechSuperseded      = "speech.superseded"
 )
+
+// Names of the gauges (Counters.Gauge): current values, published in Stats.Gauges.
+const (
+	// GaugeCaptureInterval is the least time, in milliseconds, between two frames capture
+	// sends now (novelty-aware sampling).
+	GaugeCaptureInterval = "capture.interval_ms"
+)

@@ -229,6 +229,9 @@ type Stats struct {
 	Process  string            `json:"process"`
 	At       time.Time         `json:"at"`
 	Counters map[string]uint64 `json:"counters"`
+	// Gauges are current values that go down as well as up (see Counters.Gauge), e.g.
+	// capture.interval_ms, the sampling interval capture uses now.
+	Gauges map[string]uint64 `json:"gauges,omitempty"`
 }
 
 // Speech control commands.

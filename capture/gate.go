@@ -72,6 +72,17 @@ func (g *Gate) fillDefaults() {
 	def(&g.CellCount, DefaultCellCount)
 }
 
+// Large reports whether sig differs from the reference far more than a moving scene does from
+// one frame to the next: its hash by at least twice Threshold (motion moves it by about
+// Threshold between accepted frames; a cut to another scene by 25 or more), or its mean luma or
+// chroma past their thresholds (the lights, the colours). Call it before Check, which moves
+// the reference.
+func (g *Gate) Large(sig Signature) bool {
+	g.fillDefaults()
+	return g.started && (sig.Distance(g.ref) >= 2*g.Threshold || sig.LumaDelta(g.ref) >= g.LumaThreshold ||
+		sig.ChromaDelta(g.ref) >= g.ChromaThreshold)
+}
+
 // Check compares sig with the reference and says whether to send this frame, why, and the hash
 // distance. A frame that is to be sent becomes the new reference.
 func (g *Gate) Check(sig Signature, now time.Time) (send bool, reason string, distance int) {

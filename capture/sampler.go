@@ -18,19 +18,39 @@ type sample struct {
 	limited  bool // limited-range YCbCr, to expand before encoding
 }
 
+// Novelty-aware sampling defaults (see sampler.decided).
+const (
+	// DefaultMaxInterval is the ceiling the sampling interval backs off to while the model's
+	// descriptions of a moving scene keep repeating what was said.
+	DefaultMaxInterval = 2 * time.Second
+	// DefaultSettle is how long a scene must show no change for the interval to go back to the
+	// minimum: the scene settled.
+	DefaultSettle = time.Second
+	// firstBackoff is the interval after the first repeat when there is no minimum interval.
+	firstBackoff = 250 * time.Millisecond
+)
+
 // sampler sits between the goroutine that reads a source and the one that encodes and
 // publishes, so reading never waits for encoding. It gates each frame (Gate), keeps at most one
-// frame waiting, always the newest, and hands it out no sooner than minInterval after the last
-// frame sent (heartbeats aside) and never older than maxAge. Every frame offered ends in exactly one counter:
-// unchanged, superseded (a newer frame replaced it while it waited), stale (older than maxAge
-// when its turn came), or, through the caller, sent or failed.
+// frame waiting, always the newest, and hands it out no sooner than the current interval after
+// the last frame sent (heartbeats aside) and never older than maxAge. Every frame offered ends in
+// exactly one counter: unchanged, superseded (a newer frame replaced it while it waited), stale
+// (older than maxAge when its turn came), or, through the caller, sent or failed.
+//
+// The interval is minInterval, stretched while the narrator keeps suppressing descriptions of
+// the camera as repeats (decided): each repeat doubles it, up to maxInterval; a description
+// said, a large change (Gate.Large) or a scene that settles (no change for settle) brings it
+// back to minInterval at once.
 //
 // Methods take the time as an argument so tests can drive the sampler on a clip's clock.
 type sampler struct {
 	minInterval time.Duration // 0: no minimum
+	maxInterval time.Duration // 0: no backoff
+	settle      time.Duration
 	maxAge      time.Duration // 0: no limit
 
 	unchanged, superseded, stale *bus.Counter
+	intervalMS                   *bus.Counter // gauge: the current interval
 
 	mu       sync.Mutex
 	limited  bool // the source's frames are limited range (see colour.go)
@@ -38,19 +58,60 @@ type sampler struct {
 	waiting  *sample
 	spare    []*sample // recycled samples, with image buffers to copy into
 	lastSent time.Time
+	interval time.Duration // the current interval
+	changeAt time.Time     // when the gate last accepted a change
+	newScene time.Time     // capture time of the last large change: repeats of older frames do not count
 	finished bool          // no more frames will be offered
 	ready    chan struct{} // signalled when a frame starts waiting or finish is called
 }
 
 func newSampler(gate Gate, minInterval, maxAge time.Duration, c *bus.Counters) *sampler {
-	return &sampler{
+	s := &sampler{
 		minInterval: minInterval,
+		settle:      DefaultSettle,
 		maxAge:      maxAge,
 		unchanged:   c.Counter(bus.CounterCaptureFramesUnchanged),
 		superseded:  c.Counter(bus.CounterCaptureFramesSuperseded),
 		stale:       c.Counter(bus.CounterCaptureFramesStale),
+		intervalMS:  c.Gauge(bus.GaugeCaptureInterval),
 		gate:        gate,
+		interval:    minInterval,
 		ready:       make(chan struct{}, 1),
+	}
+	s.intervalMS.Store(uint64(minInterval.Milliseconds()))
+	return s
+}
+
+// decided learns from the narrator's decision on a description of a frame of this camera
+// captured at capturedAt: a repeat (suppressed as a duplicate) doubles the interval, up to
+// maxInterval, unless its frame is older than the last large change (a late verdict on the
+// scene that is gone must not hold back the new one); a description said brings it back to
+// minInterval. Other decisions (stale, paused…) say nothing about novelty.
+func (s *sampler) decided(action, reason string, capturedAt time.Time) {
+	if s.maxInterval <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case action == bus.ActionSpeak:
+		s.setInterval(s.minInterval)
+	case action == bus.ActionSuppress && reason == bus.ReasonDuplicate && !capturedAt.Before(s.newScene):
+		s.setInterval(min(s.maxInterval, max(2*s.interval, s.minInterval, firstBackoff)))
+	}
+}
+
+// setInterval sets the interval; a shorter one wakes the sender, whose frame may be due now.
+// Call with mu held.
+func (s *sampler) setInterval(d time.Duration) {
+	if d == s.interval {
+		return
+	}
+	shorter := d < s.interval
+	s.interval = d
+	s.intervalMS.Store(uint64(d.Milliseconds()))
+	if shorter {
+		s.signal()
 	}
 }
 
@@ -60,7 +121,18 @@ func newSampler(gate Gate, minInterval, maxAge time.Duration, c *bus.Counters) *
 func (s *sampler) offer(img image.Image, at time.Time) {
 	sig := Sign(img)
 	s.mu.Lock()
+	large := s.gate.Large(sig)
 	send, reason, distance := s.gate.Check(sig, at)
+	switch {
+	case send && reason == bus.FrameChanged:
+		s.changeAt = at
+		if large {
+			s.newScene = at
+			s.setInterval(s.minInterval) // a new scene: send it at once
+		}
+	case !send && at.Sub(s.changeAt) >= s.settle:
+		s.setInterval(s.minInterval) // the scene settled
+	}
 	if !send && s.waiting == nil {
 		s.mu.Unlock()
 		s.unchanged.Add(1)
@@ -125,7 +197,7 @@ func (s *sampler) take(now time.Time) (smp *sample, wait time.Duration, done boo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.waiting != nil {
-		if wait := s.lastSent.Add(s.minInterval).Sub(now); wait > 0 && !s.lastSent.IsZero() {
+		if wait := s.lastSent.Add(s.interval).Sub(now); wait > 0 && !s.lastSent.IsZero() {
 			return nil, wait, false
 		}
 		smp, s.waiting = s.waiting, nil

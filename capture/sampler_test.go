@@ -182,3 +182,110 @@ func TestHeartbeatDoesNotHoldBackAChange(t *testing.T) {
 		t.Fatalf("a change 100 ms after a change: got %+v, wait %v; want a 400 ms wait", smp, wait)
 	}
 }
+
+// movingBox is a grey frame with a bright box whose left edge is at x: steady motion when x
+// moves a little from frame to frame.
+func movingBox(x int) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, 160, 90))
+	for y := range 90 {
+		for i := range 160 {
+			v := uint8(60)
+			if i >= x%140 && i < x%140+20 && y >= 30 && y < 60 {
+				v = 200
+			}
+			img.Pix[y*160+i] = v
+		}
+	}
+	return img
+}
+
+// playMotion plays seconds of a box moving 2 pixels a frame at 15 fps from start, sending what
+// the sampler hands out at once; every frame sent is answered by decide, if set. It returns
+// the frames sent.
+func playMotion(s *sampler, start time.Time, from time.Duration, seconds float64, decide func(captured time.Time)) int {
+	sent := 0
+	for i := 0; float64(i) < seconds*15; i++ {
+		now := start.Add(from + time.Duration(i)*time.Second/15)
+		s.offer(movingBox(2*i), now)
+		if smp, _, _ := s.take(now); smp != nil {
+			s.sent(smp, now, true)
+			sent++
+			if decide != nil {
+				decide(smp.at)
+			}
+		}
+	}
+	return sent
+}
+
+func TestNoveltyBackoffOnMotion(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	plain := newSampler(Gate{}, 500*time.Millisecond, 0, bus.NewCounters())
+	base := playMotion(plain, t0, 0, 8, nil)
+
+	c := bus.NewCounters()
+	s := newSampler(Gate{}, 500*time.Millisecond, 0, c)
+	s.maxInterval = DefaultMaxInterval
+	var last time.Time // capture time of the last frame sent
+	repeat := func() { s.decided(bus.ActionSuppress, bus.ReasonDuplicate, last) }
+	backed := playMotion(s, t0, 0, 8, func(at time.Time) { last = at; repeat() })
+	t.Logf("8 s of motion: %d frames sent at a fixed 500 ms interval, %d with backoff", base, backed)
+	if base < 12 || 2*backed > base {
+		t.Errorf("8 s of motion whose descriptions repeat: %d frames sent with backoff, %d without; want at most half", backed, base)
+	}
+	if got := c.Gauges()["capture.interval_ms"]; got != 2000 {
+		t.Errorf("interval gauge %d ms after repeats, want the 2000 ms ceiling", got)
+	}
+
+	// A cut to another scene goes out at once and resets the interval.
+	cut := image.NewGray(image.Rect(0, 0, 160, 90))
+	for i := range cut.Pix {
+		cut.Pix[i] = 220
+	}
+	at := t0.Add(8*time.Second + 10*time.Millisecond)
+	s.offer(cut, at)
+	smp, wait, _ := s.take(at)
+	if smp == nil && wait > 0 && wait <= 500*time.Millisecond { // the minimum interval still holds
+		at = at.Add(wait)
+		smp, wait, _ = s.take(at)
+	}
+	if smp == nil || smp.reason != bus.FrameChanged {
+		t.Fatalf("a cut during backoff: got %+v, wait %s; want it sent within the minimum interval", smp, wait)
+	}
+	s.sent(smp, at, true)
+	if got := c.Gauges()["capture.interval_ms"]; got != 500 {
+		t.Errorf("interval gauge %d ms after a cut, want 500", got)
+	}
+	repeat() // a late verdict on the last frame of the motion
+	if s.interval != 500*time.Millisecond {
+		t.Errorf("interval %s after a repeat of a frame older than the cut, want 500ms", s.interval)
+	}
+	last = at
+
+	// Repeats back off again; a description said resets at once.
+	for range 3 {
+		repeat()
+	}
+	if s.interval != DefaultMaxInterval {
+		t.Fatalf("interval %s after 3 repeats, want %s", s.interval, DefaultMaxInterval)
+	}
+	s.decided(bus.ActionSpeak, "", last)
+	if s.interval != 500*time.Millisecond {
+		t.Errorf("interval %s after a description was said, want 500ms", s.interval)
+	}
+	// Other decisions say nothing about novelty.
+	s.decided(bus.ActionSuppress, "stale", last)
+	if s.interval != 500*time.Millisecond {
+		t.Errorf("interval %s after a stale decision, want 500ms", s.interval)
+	}
+
+	// A scene that settles brings the interval back.
+	repeat()
+	repeat()
+	for i := range 20 {
+		s.offer(cut, at.Add(time.Duration(i+1)*time.Second/15))
+	}
+	if s.interval != 500*time.Millisecond {
+		t.Errorf("interval %s after the scene settled for over a second, want 500ms", s.interval)
+	}
+}

@@ -46,6 +46,11 @@ type Config struct {
 	// MinInterval is the least time between two published frames; newer frames replace the
 	// one waiting meanwhile. Zero: no minimum (the CLI default is 500ms).
 	MinInterval time.Duration
+	// MaxInterval is the ceiling of novelty-aware sampling: while the narrator suppresses the
+	// camera's descriptions as repeats (decisions on the bus), the least time between frames
+	// doubles from MinInterval up to this; a description said, a large change or a scene that
+	// settles brings it back at once. Zero: no backoff (the CLI default is DefaultMaxInterval).
+	MaxInterval time.Duration
 	// MaxAge drops a frame that waited longer than this since the source delivered it. Zero:
 	// no limit (the CLI default is 2s).
 	MaxAge time.Duration
@@ -62,17 +67,19 @@ type Config struct {
 
 // Stage publishes a source's new scenes as frames.
 type Stage struct {
-	cfg      Config
-	conn     *bus.Conn
-	sampler  *sampler
-	preparer preparer
-	seq      uint64
-	read     *bus.Counter
-	sent     *bus.Counter
-	failed   *bus.Counter
-	bad      *bus.Counter
-	restarts *bus.Counter
-	reopens  *bus.Counter
+	cfg     Config
+	conn    *bus.Conn
+	sampler *sampler
+	// decisions are the narrator's, read for novelty-aware sampling (nil without MaxInterval).
+	decisions *bus.Queue[bus.Decision]
+	preparer  preparer
+	seq       uint64
+	read      *bus.Counter
+	sent      *bus.Counter
+	failed    *bus.Counter
+	bad       *bus.Counter
+	restarts  *bus.Counter
+	reopens   *bus.Counter
 	// reopenFailed and notPublished hold back repeated warnings.
 	reopenFailed, notPublished *ratelog.Limiter
 }
@@ -117,16 +124,29 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	}
 	cfg.Logger = cfg.Logger.With("stage", "capture", "camera", cfg.Camera)
 	c := cfg.Counters
+	smp := newSampler(Gate{Threshold: cfg.Threshold, Heartbeat: cfg.Heartbeat}, cfg.MinInterval, cfg.MaxAge, c)
+	smp.maxInterval = cfg.MaxInterval
+	var decisions *bus.Queue[bus.Decision]
+	if cfg.MaxInterval > 0 {
+		var err error
+		decisions, err = bus.SubscribeEvents[bus.Decision](conn, bus.SubjectDecisions, bus.QueueConfig{
+			Name: "capture.decisions", Size: 16, Policy: bus.DropOldest, Counters: c,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("capture: %w", err)
+		}
+	}
 	return &Stage{
-		cfg:      cfg,
-		conn:     conn,
-		sampler:  newSampler(Gate{Threshold: cfg.Threshold, Heartbeat: cfg.Heartbeat}, cfg.MinInterval, cfg.MaxAge, c),
-		read:     c.Counter(bus.CounterCaptureFramesRead),
-		sent:     c.Counter(bus.CounterCaptureFramesSent),
-		failed:   c.Counter(bus.CounterCaptureFramesFailed),
-		bad:      c.Counter(bus.CounterCaptureFramesInvalid),
-		restarts: c.Counter(bus.CounterCaptureSourceRestarts),
-		reopens:  c.Counter(bus.CounterCaptureSourceReopenFailed),
+		decisions: decisions,
+		cfg:       cfg,
+		conn:      conn,
+		sampler:   smp,
+		read:      c.Counter(bus.CounterCaptureFramesRead),
+		sent:      c.Counter(bus.CounterCaptureFramesSent),
+		failed:    c.Counter(bus.CounterCaptureFramesFailed),
+		bad:       c.Counter(bus.CounterCaptureFramesInvalid),
+		restarts:  c.Counter(bus.CounterCaptureSourceRestarts),
+		reopens:   c.Counter(bus.CounterCaptureSourceReopenFailed),
 
 		reopenFailed: ratelog.New(cfg.Logger, ratelog.DefaultEvery),
 		notPublished: ratelog.New(cfg.Logger, ratelog.DefaultEvery),
@@ -140,12 +160,19 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 func (s *Stage) Run(ctx context.Context) error {
 	senderCtx, stopSender := context.WithCancel(ctx)
 	defer stopSender()
+	followCtx, stopFollowing := context.WithCancel(ctx) // ends with the sender
+	defer stopFollowing()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer stopFollowing()
 		s.sendLoop(senderCtx)
 	}()
+	if s.decisions != nil {
+		defer func() { _ = s.decisions.Close() }()
+		wg.Go(func() { s.followDecisions(followCtx) })
+	}
 	err := s.readLoop(ctx)
 	s.sampler.finish()
 	if err != nil {
@@ -311,6 +338,20 @@ func (s *Stage) readSource(ctx context.Context, src Source) error {
 		release()
 	}
 	return nil
+}
+
+// followDecisions passes the narrator's decisions on this camera's descriptions to the sampler
+// until ctx ends.
+func (s *Stage) followDecisions(ctx context.Context) {
+	for {
+		d, err := s.decisions.Next(ctx)
+		if err != nil {
+			return
+		}
+		if d.Camera == s.cfg.Camera {
+			s.sampler.decided(d.Action, d.Reason, d.CapturedAt)
+		}
+	}
 }
 
 // sendLoop encodes and publishes what the sampler hands out until ctx ends or the sampler is

@@ -56,8 +56,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max-edge %d: use %d-%d pixels (FastVLM reads %d)", c.MaxEdge, MinMaxEdge, MaxSize, DefaultMaxEdge)
 	case c.Threshold < 1 || c.Threshold > 64:
 		return fmt.Errorf("threshold %d: use 1-64 (bits of the 64-bit hash)", c.Threshold)
-	case c.Heartbeat < 0 || c.MinInterval < 0 || c.MaxAge < 0:
-		return fmt.Errorf("heartbeat %s, min-interval %s, max-age %s: none can be negative", c.Heartbeat, c.MinInterval, c.MaxAge)
+	case c.Heartbeat < 0 || c.MinInterval < 0 || c.MaxAge < 0 || c.MaxInterval < 0:
+		return fmt.Errorf("heartbeat %s, min-interval %s, max-interval %s, max-age %s: none can be negative", c.Heartbeat, c.MinInterval, c.MaxInterval, c.MaxAge)
+	case c.MaxInterval > 0 && c.MaxInterval < c.MinInterval:
+		return fmt.Errorf("max-interval %s is below min-interval %s: use 0 to turn the backoff off", c.MaxInterval, c.MinInterval)
 	case c.Backoff < 0 || c.MaxBackoff < 0:
 		return fmt.Errorf("backoff %s, max backoff %s: neither can be negative", c.Backoff, c.MaxBackoff)
 	}

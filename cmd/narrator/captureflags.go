@@ -24,6 +24,7 @@ type captureOptions struct {
 	threshold, maxEdge, quality int
 	heartbeat                   time.Duration
 	minInterval, maxAge         time.Duration
+	maxInterval                 time.Duration
 }
 
 func (o *captureOptions) register(fs *flag.FlagSet) {
@@ -37,6 +38,7 @@ func (o *captureOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.threshold, "threshold", capture.DefaultThreshold, "perceptual-hash distance (of 64 bits) that counts as a scene change")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 10*time.Second, "re-send an unchanged scene this often (0: never)")
 	fs.DurationVar(&o.minInterval, "min-interval", 500*time.Millisecond, "least time between two frames sent per camera; the newest frame waits meanwhile (0: no minimum)")
+	fs.DurationVar(&o.maxInterval, "max-interval", capture.DefaultMaxInterval, "while the model's descriptions of a moving scene keep repeating what was said, stretch --min-interval up to this (0: never)")
 	fs.DurationVar(&o.maxAge, "max-age", 2*time.Second, "drop, never send, a frame older than this (0: no limit)")
 	fs.IntVar(&o.maxEdge, "max-edge", capture.DefaultMaxEdge, "scale frames so their long edge is at most this many pixels")
 	fs.IntVar(&o.quality, "quality", capture.DefaultJPEGQuality, "JPEG quality of published frames, 1-100")
@@ -123,7 +125,7 @@ func (o *captureOptions) sourceConfig(log *slog.Logger) capture.SourceConfig {
 func (o *captureOptions) stageConfig() capture.Config {
 	return capture.Config{
 		MaxEdge: o.maxEdge, JPEGQuality: o.quality, Threshold: o.threshold,
-		Heartbeat: o.heartbeat, MinInterval: o.minInterval, MaxAge: o.maxAge,
+		Heartbeat: o.heartbeat, MinInterval: o.minInterval, MaxAge: o.maxAge, MaxInterval: o.maxInterval,
 		Backoff: capture.DefaultBackoff, MaxBackoff: capture.DefaultMaxBackoff,
 	}
 }
