@@ -42,14 +42,17 @@ func TestFrameRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub.Flush()
-	want := validFrame()
-	if err := pub.PublishFrame(want); err != nil {
-		t.Fatal(err)
-	}
-	got := bustest.Next(t, q, 2*time.Second)
-	if got.ID != want.ID || got.Seq != want.Seq || got.Width != want.Width || got.Reason != want.Reason ||
-		got.Distance != want.Distance || !got.CapturedAt.Equal(want.CapturedAt) || string(got.JPEG) != string(want.JPEG) {
-		t.Fatalf("got %+v, want %+v", got, want)
+	for _, large := range []bool{false, true} {
+		want := validFrame()
+		want.Large = large
+		if err := pub.PublishFrame(want); err != nil {
+			t.Fatal(err)
+		}
+		got := bustest.Next(t, q, 2*time.Second)
+		if got.ID != want.ID || got.Seq != want.Seq || got.Width != want.Width || got.Reason != want.Reason ||
+			got.Distance != want.Distance || got.Large != want.Large || !got.CapturedAt.Equal(want.CapturedAt) || string(got.JPEG) != string(want.JPEG) {
+			t.Fatalf("got %+v, want %+v", got, want)
+		}
 	}
 }
 

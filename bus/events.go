@@ -19,6 +19,10 @@ type Frame struct {
 	Reason     string    `json:"reason"`      // why it was sent: FrameFirst, FrameChanged or FrameHeartbeat
 	Distance   int       `json:"distance"`    // Hamming distance of its perceptual hash to the last frame sent
 	JPEG       []byte    `json:"-"`           // the image, the message payload
+	// Large marks a change far larger than motion: a hash distance of at least twice the
+	// capture gate's threshold, or the whole frame's brightness or colour moved past the
+	// gate's thresholds (the lights went off). Steady motion is never Large.
+	Large bool `json:"large,omitempty"`
 }
 
 // Reasons a frame is sent.
@@ -38,6 +42,7 @@ const (
 	hdrHeight     = "Narrator-Height"
 	hdrReason     = "Narrator-Reason"
 	hdrDistance   = "Narrator-Distance"
+	hdrLarge      = "Narrator-Large"
 	hdrType       = "Content-Type"
 )
 
@@ -45,7 +50,7 @@ const (
 var ErrBadFrame = errors.New("bad frame message")
 
 func (f Frame) header() map[string][]string {
-	return map[string][]string{
+	h := map[string][]string{
 		hdrID:         {f.ID},
 		hdrCamera:     {f.Camera},
 		hdrSeq:        {strconv.FormatUint(f.Seq, 10)},
@@ -56,6 +61,10 @@ func (f Frame) header() map[string][]string {
 		hdrDistance:   {strconv.Itoa(f.Distance)},
 		hdrType:       {"image/jpeg"},
 	}
+	if f.Large {
+		h[hdrLarge] = []string{"true"}
+	}
+	return h
 }
 
 // DecodeFrame rebuilds a Frame from a message's headers and payload.
@@ -66,7 +75,7 @@ func DecodeFrame(header map[string][]string, data []byte) (Frame, error) {
 		}
 		return ""
 	}
-	f := Frame{ID: get(hdrID), Camera: get(hdrCamera), Reason: get(hdrReason), JPEG: data}
+	f := Frame{ID: get(hdrID), Camera: get(hdrCamera), Reason: get(hdrReason), Large: get(hdrLarge) == "true", JPEG: data}
 	if f.ID == "" {
 		return Frame{}, fmt.Errorf("%w: no %s header", ErrBadFrame, hdrID)
 	}

@@ -16,6 +16,7 @@ type sample struct {
 	reason   string
 	distance int
 	limited  bool // limited-range YCbCr, to expand before encoding
+	large    bool // a change far larger than motion (Gate.Large)
 }
 
 // Novelty-aware sampling defaults (see sampler.decided).
@@ -147,14 +148,14 @@ func (s *sampler) offer(img image.Image, at time.Time) {
 	w := s.waiting
 	switch {
 	case w != nil && !send: // the same scene as the waiting frame, newer: keep why it was accepted
-		smp.sig, smp.reason, smp.distance = w.sig, w.reason, w.distance
+		smp.sig, smp.reason, smp.distance, smp.large = w.sig, w.reason, w.distance, w.large
 	case w == nil && !send: // the waiting frame was taken meanwhile; this one shows nothing new
 		s.spare = append(s.spare, smp)
 		s.mu.Unlock()
 		s.unchanged.Add(1)
 		return
 	default:
-		smp.sig, smp.reason, smp.distance = sig, reason, distance
+		smp.sig, smp.reason, smp.distance, smp.large = sig, reason, distance, large && reason == bus.FrameChanged
 	}
 	smp.at, smp.limited = at, s.limited
 	if w != nil {

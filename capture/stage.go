@@ -405,7 +405,7 @@ func (s *Stage) publish(smp *sample) error {
 	s.seq++
 	f := bus.Frame{
 		ID: bus.NewID(), Camera: s.cfg.Camera, Seq: s.seq, CapturedAt: smp.at.UTC(),
-		Width: p.Width, Height: p.Height, Reason: smp.reason, Distance: smp.distance, JPEG: p.JPEG,
+		Width: p.Width, Height: p.Height, Reason: smp.reason, Distance: smp.distance, Large: smp.large, JPEG: p.JPEG,
 	}
 	if err := s.conn.PublishFrame(f); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -13,6 +14,15 @@ import (
 // DefaultPreempt is the command line's default for Config.Preempt: a generation for a scene
 // that is gone is cancelled.
 const DefaultPreempt = true
+
+// DefaultPreemptDistance is Config.PreemptDistance's default: twice the capture gate's default
+// threshold, above what steady motion moves the hash between accepted frames (0-8 of 64 bits
+// on the test clips; the gate lets motion through on its per-cell test, whose bar is each
+// cell's learned jitter) and below what a cut to another scene moves it (25 or more).
+const DefaultPreemptDistance = 20
+
+// noPreempt is a least distance no frame reaches.
+const noPreempt = math.MaxInt
 
 // Config configures the inference stage.
 type Config struct {
@@ -25,15 +35,18 @@ type Config struct {
 	// Logger is where the stage logs. Default: slog.Default().
 	Logger *slog.Logger
 	// Preempt cancels generations for scenes that are gone: when a frame of the same camera
-	// whose scene changed (Reason "changed", Distance at least PreemptDistance) arrives while
-	// the describer still works on an older frame, that generation is cancelled (its context
-	// ends), published as a final description with Cancelled set, and the new frame is
-	// described at once. Answers to describe requests are never preempted, nor is the
-	// generation that replaced a preempted one, so a scene that keeps changing is still
-	// described. Default: false (the command line's default is DefaultPreempt).
+	// whose scene changed (Reason "changed", Distance at least PreemptDistance, or Large)
+	// arrives while the describer still works on an older frame, that generation is cancelled
+	// (its context ends), published as a final description with Cancelled set, and the new
+	// frame is described at once. Answers to describe requests are never preempted. The
+	// generation that replaced a preempted one is preempted only by a larger change (a greater
+	// distance than the frame that preempted), so a scene that keeps changing is still
+	// described and a bigger change still cuts in. Default: false (the command line's default
+	// is DefaultPreempt).
 	Preempt bool
 	// PreemptDistance is the least hash distance (of 64 bits) of a changed frame that
-	// preempts. Default: 0, every frame the capture gate calls a scene change.
+	// preempts. Default: DefaultPreemptDistance; negative: every frame the capture gate calls
+	// a scene change.
 	PreemptDistance int
 }
 
@@ -60,6 +73,9 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	}
 	if cfg.Counters == nil {
 		cfg.Counters = bus.NewCounters()
+	}
+	if cfg.PreemptDistance == 0 {
+		cfg.PreemptDistance = DefaultPreemptDistance
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -131,8 +147,8 @@ func (s *Stage) loop(ctx context.Context) {
 		cancel()
 		<-readerDone
 	}()
-	var next *bus.Frame // the newest frame that arrived during the last generation
-	preemptible := true // false right after a preemption
+	var next *bus.Frame            // the newest frame that arrived during the last generation
+	least := s.cfg.PreemptDistance // the least change that preempts the next generation
 	for {
 		var j job
 		select { // an accepted request goes first: someone is waiting for its answer
@@ -154,7 +170,11 @@ func (s *Stage) loop(ctx context.Context) {
 			}
 		}
 		asked := j.req.ID != ""
-		newest, cancelled := s.describeWatching(ctx, j, incoming, s.cfg.Preempt && !asked && preemptible)
+		watch := least
+		if !s.cfg.Preempt || asked {
+			watch = noPreempt
+		}
+		newest, cancelled := s.describeWatching(ctx, j, incoming, watch)
 		if newest != nil {
 			if next != nil {
 				s.replaced.Add(1)
@@ -162,7 +182,10 @@ func (s *Stage) loop(ctx context.Context) {
 			next = newest
 		}
 		if !asked {
-			preemptible = !cancelled
+			least = s.cfg.PreemptDistance
+			if cancelled && newest != nil {
+				least = s.magnitude(*newest) + 1 // only a larger change preempts the replacement
+			}
 		}
 	}
 }
@@ -185,6 +208,16 @@ func (s *Stage) readFrames(ctx context.Context, out chan<- bus.Frame) {
 	}
 }
 
+// magnitude is how large a change a frame shows, for preemption: its hash distance, and at
+// least PreemptDistance when capture marked it Large (the lights went off: a real change whose
+// hash may barely move).
+func (s *Stage) magnitude(f bus.Frame) int {
+	if f.Large {
+		return max(f.Distance, s.cfg.PreemptDistance)
+	}
+	return f.Distance
+}
+
 // preemption is why a generation was cancelled: a frame showed a new scene.
 type preemption struct{ by bus.Frame }
 
@@ -193,10 +226,11 @@ func (p *preemption) Error() string {
 }
 
 // describeWatching describes j while taking the frames that arrive meanwhile, keeping the
-// newest (the others are counted as replaced). If preemptible and one of them shows a new
-// scene of the frame's camera, the generation is cancelled. It returns the newest frame that
-// arrived, if any, and whether the generation was cancelled.
-func (s *Stage) describeWatching(ctx context.Context, j job, incoming <-chan bus.Frame, preemptible bool) (*bus.Frame, bool) {
+// newest (the others are counted as replaced). If one of them shows a new scene of the frame's
+// camera, a change of at least least (see magnitude), the generation is cancelled. It returns
+// the newest frame that arrived, if any (the one that preempted, if one did), and whether the
+// generation was cancelled.
+func (s *Stage) describeWatching(ctx context.Context, j job, incoming <-chan bus.Frame, least int) (*bus.Frame, bool) {
 	gctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stop := make(chan struct{})
@@ -219,7 +253,7 @@ func (s *Stage) describeWatching(ctx context.Context, j job, incoming <-chan bus
 				s.replaced.Add(1)
 			}
 			held = &nf
-			if preemptible && nf.Camera == j.f.Camera && nf.Reason == bus.FrameChanged && nf.Distance >= s.cfg.PreemptDistance {
+			if nf.Camera == j.f.Camera && nf.Reason == bus.FrameChanged && s.magnitude(nf) >= least {
 				cancel(&preemption{by: nf})
 				return
 			}

@@ -43,6 +43,8 @@ type inferOptions struct {
 	workerPython string
 	// preempt cancels a generation for a scene that is gone when a new scene arrives.
 	preempt bool
+	// preemptDistance is the least hash distance of a change that preempts.
+	preemptDistance int
 }
 
 func (o *inferOptions) register(fs *flag.FlagSet) {
@@ -52,9 +54,13 @@ func (o *inferOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
 	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
 	fs.BoolVar(&o.preempt, "preempt", inference.DefaultPreempt, "when the scene changes while the model still describes the old one, cancel that and describe the new scene at once (answers to questions are never cancelled)")
+	fs.IntVar(&o.preemptDistance, "preempt-distance", inference.DefaultPreemptDistance, "least perceptual-hash distance (of 64 bits) of a change that preempts; steady motion moves it by under 10, a cut by 25 or more")
 }
 
 func (o *inferOptions) validate() error {
+	if o.preemptDistance < 1 || o.preemptDistance > 64 {
+		return fmt.Errorf("--preempt-distance %d: use 1-64 (bits of the 64-bit hash)", o.preemptDistance)
+	}
 	return oneOf("backend", o.backend, inference.Backends...)
 }
 
@@ -71,7 +77,7 @@ func (o *inferOptions) stages(e env) ([]stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	i, err := inference.New(c, inference.Config{Describer: d, Counters: e.counters, Logger: e.log, Preempt: o.preempt})
+	i, err := inference.New(c, inference.Config{Describer: d, Counters: e.counters, Logger: e.log, Preempt: o.preempt, PreemptDistance: o.preemptDistance})
 	if err != nil {
 		return nil, err
 	}
