@@ -67,21 +67,21 @@ type Config struct {
 
 // Stage publishes a source's new scenes as frames.
 type Stage struct {
-	cfg     Config
-	conn    *bus.Conn
-	sampler *sampler
-	// decisions are the narrator's, read for novelty-aware sampling (nil without MaxInterval).
-	decisions *bus.Queue[bus.Decision]
-	preparer  preparer
-	seq       uint64
-	read      *bus.Counter
-	sent      *bus.Counter
-	failed    *bus.Counter
-	bad       *bus.Counter
-	restarts  *bus.Counter
-	reopens   *bus.Counter
+	cfg      Config
+	conn     *bus.Conn
+	sampler  *sampler
+	preparer preparer
+	seq      uint64
+	read     *bus.Counter
+	sent     *bus.Counter
+	failed   *bus.Counter
+	bad      *bus.Counter
+	restarts *bus.Counter
+	reopens  *bus.Counter
 	// reopenFailed and notPublished hold back repeated warnings.
 	reopenFailed, notPublished *ratelog.Limiter
+	// decisions are the narrator's, read for novelty-aware sampling (nil without MaxInterval).
+	decisions *bus.Queue[bus.Decision]
 }
 
 // New validates cfg and returns a stage publishing on conn.
@@ -137,19 +137,19 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 		}
 	}
 	return &Stage{
-		decisions: decisions,
-		cfg:       cfg,
-		conn:      conn,
-		sampler:   smp,
-		read:      c.Counter(bus.CounterCaptureFramesRead),
-		sent:      c.Counter(bus.CounterCaptureFramesSent),
-		failed:    c.Counter(bus.CounterCaptureFramesFailed),
-		bad:       c.Counter(bus.CounterCaptureFramesInvalid),
-		restarts:  c.Counter(bus.CounterCaptureSourceRestarts),
-		reopens:   c.Counter(bus.CounterCaptureSourceReopenFailed),
+		cfg:      cfg,
+		conn:     conn,
+		sampler:  smp,
+		read:     c.Counter(bus.CounterCaptureFramesRead),
+		sent:     c.Counter(bus.CounterCaptureFramesSent),
+		failed:   c.Counter(bus.CounterCaptureFramesFailed),
+		bad:      c.Counter(bus.CounterCaptureFramesInvalid),
+		restarts: c.Counter(bus.CounterCaptureSourceRestarts),
+		reopens:  c.Counter(bus.CounterCaptureSourceReopenFailed),
 
 		reopenFailed: ratelog.New(cfg.Logger, ratelog.DefaultEvery),
 		notPublished: ratelog.New(cfg.Logger, ratelog.DefaultEvery),
+		decisions:    decisions,
 	}, nil
 }
 
