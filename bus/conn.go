@@ -66,7 +66,8 @@ func (c *Conn) PublishEvent(subject string, v any) error {
 	if len(data) > MaxPayload {
 		return fmt.Errorf("publish %s (%d bytes): %w", subject, len(data), ErrTooLarge)
 	}
-	if err := c.nc.Publish(subject, data); err != nil {
+	msg := &nats.Msg{Subject: subject, Header: nats.Header{HeaderSchema: schemaHeader}, Data: data}
+	if err := c.nc.PublishMsg(msg); err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
 	return nil
@@ -76,6 +77,7 @@ func (c *Conn) PublishEvent(subject string, v any) error {
 func (c *Conn) PublishFrame(f Frame) error {
 	subject := FrameSubject(f.Camera)
 	msg := &nats.Msg{Subject: subject, Header: nats.Header(f.header()), Data: f.JPEG}
+	msg.Header[HeaderSchema] = schemaHeader
 	if n := len(f.JPEG) + headerSize(msg.Header); n > MaxPayload {
 		return fmt.Errorf("publish %s (%d bytes): %w", subject, n, ErrTooLarge)
 	}

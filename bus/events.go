@@ -233,7 +233,8 @@ type SpeechEvent struct {
 	Topic string `json:"topic,omitempty"`
 }
 
-// Stats is a process's counters, on SubjectStats, published once a second while any changes.
+// Stats is a process's counters, on SubjectStats when they change (see ReportStats), and in
+// answer to a request on SubjectStatsRequest.
 type Stats struct {
 	Process  string            `json:"process"`
 	At       time.Time         `json:"at"`

@@ -32,6 +32,7 @@ var docTypes = map[string]func() any{
 	"Cue":                 func() any { return new(bus.Cue) },
 	"SpeechSettings":      func() any { return new(bus.SpeechSettings) },
 	"SpeechSettingsReply": func() any { return new(bus.SpeechSettingsReply) },
+	"Latest":              func() any { return new(bus.Latest) },
 }
 
 // docExample is one JSON example from docs/events.md.

@@ -32,6 +32,10 @@ type ServerConfig struct {
 	// TLSCert and TLSKey, when set, make TCP clients use TLS with this certificate (PEM files).
 	// In-process clients need no TLS. Default: none.
 	TLSCert, TLSKey string
+	// StoreDir, when set, enables JetStream with its file store in this directory, for the
+	// history (see Recorder). A directory another process holds is not shared: the server then
+	// runs without JetStream and says so. Default: none (no JetStream).
+	StoreDir string
 	// ReadyTimeout bounds how long Start waits for the server. Default: 5s.
 	ReadyTimeout time.Duration
 	// Logger receives the server's logs. Default: slog.Default().
@@ -40,9 +44,10 @@ type ServerConfig struct {
 
 // Server is an embedded nats-server.
 type Server struct {
-	ns   *server.Server
-	auth Auth
-	log  *slog.Logger
+	ns     *server.Server
+	auth   Auth
+	log    *slog.Logger
+	unlock func() // releases StoreDir
 }
 
 // Auth is what a client presents to the bus: a token, or a user and password. CAFile, for
@@ -111,17 +116,23 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		_ = l.Close()
 		opts.Host, opts.Port = host, port
 	}
+	unlock, err := enableJetStream(opts, cfg.StoreDir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("configure nats-server: %w", err)
 	}
 	ns.SetLoggerV2(serverLogger{cfg.Logger.With("component", "nats-server")}, false, false, false)
 	ns.Start()
 	if !ns.ReadyForConnections(cfg.ReadyTimeout) {
 		ns.Shutdown()
+		unlock()
 		return nil, fmt.Errorf("nats-server not ready after %s (listen %q)", cfg.ReadyTimeout, cfg.Listen)
 	}
-	return &Server{ns: ns, auth: Auth{Token: cfg.Auth.Token, User: cfg.Auth.User, Password: cfg.Auth.Password}, log: cfg.Logger}, nil
+	return &Server{ns: ns, auth: Auth{Token: cfg.Auth.Token, User: cfg.Auth.User, Password: cfg.Auth.Password}, log: cfg.Logger, unlock: unlock}, nil
 }
 
 // splitListen parses HOST:PORT, defaulting the host to loopback.
@@ -157,6 +168,7 @@ func (s *Server) Connect(name string) (*Conn, error) {
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
+	s.unlock()
 }
 
 // Dial connects to an existing NATS server at url (several may be given, comma-separated),

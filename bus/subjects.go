@@ -28,8 +28,12 @@ const (
 	SubjectSpeechControl = Prefix + ".speech_control"
 	// SubjectInferenceStatus is the status endpoint of the narrator-inference micro service.
 	SubjectInferenceStatus = Prefix + ".inference.status"
-	// SubjectStats carries each process's counters (drops, errors) once a second while they change.
+	// SubjectStats carries each process's counters when they change: at once on a loss, at most
+	// every DefaultStatsQuiet for routine activity (see ReportStats).
 	SubjectStats = Prefix + ".stats"
+	// SubjectStatsRequest asks every process for its current counters: each answers a request
+	// with its Stats (`nats request narrator.v1.stats.request '' --replies 0`).
+	SubjectStatsRequest = Prefix + ".stats.request"
 )
 
 // Kinds of per-camera subject, Prefix.KIND.CAMERA, as SubjectKind returns them.
@@ -42,6 +46,11 @@ const (
 
 // cameraSubject is the subject of kind for camera.
 func cameraSubject(kind, camera string) string { return Prefix + "." + kind + "." + camera }
+
+// IsStatsSubject reports whether subject carries stats or stats requests.
+func IsStatsSubject(subject string) bool {
+	return subject == SubjectStats || subject == SubjectStatsRequest
+}
 
 // FrameSubject is the subject a camera's frames are published on.
 func FrameSubject(camera string) string { return cameraSubject(KindFrames, camera) }

@@ -21,6 +21,18 @@ func Server(t testing.TB) *bus.Server {
 	return srv
 }
 
+// ServerWith starts an embedded server configured by cfg that is shut down when the test ends;
+// e.g. ServerConfig{StoreDir: t.TempDir()} for one with JetStream.
+func ServerWith(t testing.TB, cfg bus.ServerConfig) *bus.Server {
+	t.Helper()
+	srv, err := bus.StartServer(cfg)
+	if err != nil {
+		t.Fatalf("start embedded NATS: %v", err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
 // Conn opens a connection to srv that is closed when the test ends.
 func Conn(t testing.TB, srv *bus.Server, name string) *bus.Conn {
 	t.Helper()

@@ -17,6 +17,8 @@ type busOptions struct {
 	listen          string
 	auth            bus.Auth
 	tlsCert, tlsKey string
+	// storeDir, when set, gives the embedded server JetStream there (for the history).
+	storeDir string
 }
 
 // register adds the bus flags; embedded says whether the command can embed a server.
@@ -60,7 +62,7 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 	if o.listen == "" && (o.tlsCert != "" || o.tlsKey != "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key secure a --listen address: add --listen HOST:PORT")
 	}
-	cfg := bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Logger: log}
+	cfg := bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, StoreDir: o.storeDir, Logger: log}
 	srv, err := bus.StartServer(cfg)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,8 @@ func commands() []command {
 		{"bench", "measure the reaction time against a simulated model and speaker, beside a naive loop", runBench},
 		{"setup", "prepare the mlx backend (Apple Silicon): Python environment, mlx-vlm, model", runSetup},
 		{"doctor", "check what narrator needs and print the fix for each problem", runDoctor},
+		{"history", "print what was seen and said, from the history a narrator keeps", runHistory},
+		{"version", "print the version and the revision it was built from (also --version)", runVersion},
 	}
 }
 
@@ -38,6 +40,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return nil
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

@@ -73,6 +73,9 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return fmt.Errorf("%s: %w", c.Command, err)
 	}
+	if c.Command == bus.ControlStatus && rep.OK {
+		return printStatus(ctx, conn, rep, *jsonOut, stdout)
+	}
 	if *jsonOut {
 		printJSON(stdout, rep)
 	} else if rep.OK {
@@ -80,9 +83,6 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if !rep.OK {
 		return fmt.Errorf("%s: %s", c.Command, rep.Error)
-	}
-	if c.Command == bus.ControlStatus && !*jsonOut {
-		fmt.Fprintf(stdout, "mode %s, verbosity %s, paused %v, prompt %s: %s\n", rep.Mode, rep.Verbosity, rep.Paused, rep.Prompt.Preset, rep.Prompt.Text)
 	}
 	if answers == nil || rep.DescribeID == "" {
 		return nil

@@ -21,6 +21,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	o.register(fs, false)
 	subject := fs.String("subject", bus.AllEvents, "the subjects to print")
 	jsonOut := fs.Bool("json", false, "print each event as one JSON line: {\"subject\":…,\"data\":…}")
+	stats := fs.Bool("stats", false, "also print the processes' counters ("+bus.SubjectStats+"), hidden by default")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,6 +38,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	p.hideStats = !*stats
 	return p.Run(ctx)
 }
 
@@ -46,6 +48,8 @@ type printer struct {
 	json bool
 	msgs *bus.Queue[bus.Message]
 	log  *slog.Logger
+	// hideStats leaves out stats and stats requests (listen without --stats).
+	hideStats bool
 }
 
 func newPrinter(b *busHandle, out io.Writer, jsonOut bool, subject string, counters *bus.Counters, log *slog.Logger) (*printer, error) {
@@ -87,6 +91,9 @@ func (p *printer) Run(ctx context.Context) error {
 			if m, err = p.msgs.Next(grace); err != nil {
 				return nil
 			}
+		}
+		if p.hideStats && bus.IsStatsSubject(m.Subject) {
+			continue
 		}
 		var line string
 		if p.json {
@@ -130,8 +137,11 @@ func jsonLine(m bus.Message) string {
 }
 
 // humanLine renders a message as a short line; partial descriptions are left out.
-func humanLine(m bus.Message) string {
-	ts := time.Now().Format("15:04:05.000")
+func humanLine(m bus.Message) string { return humanLineAt(m, time.Now()) }
+
+// humanLineAt renders a message that arrived at at.
+func humanLineAt(m bus.Message, at time.Time) string {
+	ts := at.Format("15:04:05.000")
 	decode := func(v any) bool { return json.Unmarshal(m.Data, v) == nil }
 	kind, _ := bus.SubjectKind(m.Subject)
 	switch {

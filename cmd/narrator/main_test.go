@@ -29,6 +29,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "narrator")
+	// Runs keep their history in a data directory of the tests', not the user's.
+	os.Setenv("NARRATOR_HOME", filepath.Join(dir, "home"))
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		panic(err)

@@ -20,6 +20,7 @@ type pipelineCommand struct {
 	infer         *inferOptions
 	narrate       *narrateOptions
 	speak         *speakOptions
+	history       *historyOptions // kept by the processes that narrate
 }
 
 func runNarration(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,6 +29,7 @@ func runNarration(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		purpose:  "Runs the whole pipeline in one process: capture, describe, narrate and speak, on an\nembedded NATS bus (or the one named by --nats). Ctrl-C stops it.",
 		embedded: true, drain: true,
 		capture: &captureOptions{}, infer: &inferOptions{}, narrate: &narrateOptions{}, speak: &speakOptions{},
+		history: &historyOptions{},
 	}.run(ctx, args, stdout, stderr)
 }
 
@@ -51,7 +53,7 @@ func runSpeak(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return pipelineCommand{
 		name:    "speak",
 		purpose: "Runs the narration policy and the speech stage against the bus at --nats: it decides what\nis worth saying and says it here.",
-		narrate: &narrateOptions{}, speak: &speakOptions{},
+		narrate: &narrateOptions{}, speak: &speakOptions{}, history: &historyOptions{},
 	}.run(ctx, args, stdout, stderr)
 }
 
@@ -68,6 +70,9 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	}
 	if p.speak != nil {
 		p.speak.register(fs)
+	}
+	if p.history != nil {
+		p.history.register(fs)
 	}
 	var busOpts busOptions
 	busOpts.register(fs, p.embedded)
@@ -115,6 +120,14 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 	if err := transcriptOpts.validate(*jsonOut); err != nil {
 		return err
 	}
+	if p.history != nil {
+		if err := p.history.validate(); err != nil {
+			return err
+		}
+		if err := p.history.prepare(&busOpts); err != nil {
+			return err
+		}
+	}
 	log, err := newLogger(stderr, transcriptOpts.logLevel(fs, *logLevel))
 	if err != nil {
 		return err
@@ -141,6 +154,9 @@ func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr 
 		stages = append(stages, pr)
 	}
 	var builders []func(env) ([]stage, error)
+	if p.history != nil {
+		builders = append(builders, p.history.stages)
+	}
 	if p.speak != nil {
 		builders = append(builders, p.speak.stages)
 	}

@@ -21,8 +21,9 @@ var (
 	natsServerErr  error
 )
 
-// natsServer starts a real nats-server process, built from the module version in go.mod, on addr.
-func natsServer(t *testing.T, addr string) *exec.Cmd {
+// natsServer starts a real nats-server process, built from the module version in go.mod, on addr,
+// with extra arguments (e.g. -js).
+func natsServer(t *testing.T, addr string, extra ...string) *exec.Cmd {
 	t.Helper()
 	natsServerOnce.Do(func() {
 		natsServerBin = filepath.Join(filepath.Dir(binary), "nats-server")
@@ -36,7 +37,7 @@ func natsServer(t *testing.T, addr string) *exec.Cmd {
 		t.Fatalf("build nats-server: %v", natsServerErr)
 	}
 	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(natsServerBin, "-a", host, "-p", port)
+	cmd := exec.Command(natsServerBin, append([]string{"-a", host, "-p", port}, extra...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

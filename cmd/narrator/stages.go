@@ -1,12 +1,13 @@
 package main
 
 import (
+	"time"
+
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
@@ -193,14 +194,13 @@ func withConn[S any](b *busHandle, name string, newStage func(*bus.Conn) (S, err
 	return newStage(c)
 }
 
-// statsStage publishes the process's counters once a second.
+// statsStage publishes the process's counters when they change and answers stats requests.
 func statsStage(e env, process string) (stage, error) {
 	c, err := e.bus.connect("stats")
 	if err != nil {
 		return nil, err
 	}
 	return stageFunc(func(ctx context.Context) error {
-		bus.ReportStats(ctx, c, process, e.counters, time.Second, e.log)
-		return nil
+		return bus.ReportStats(ctx, c, bus.StatsConfig{Process: process, Counters: e.counters, Logger: e.log})
 	}), nil
 }

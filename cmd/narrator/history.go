@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+const historyPurpose = `Prints what the narrator saw and said, from the history it keeps (narrator run --history,
+one hour by default): descriptions, what was spoken and what was left unsaid and why.
+It reads the running narrator's bus (--nats; start it with --listen 127.0.0.1:4222). When no
+narrator answers, it reads the history kept in the data directory.`
+
+func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("history", historyPurpose, stderr)
+	var o busOptions
+	o.register(fs, false)
+	since := fs.Duration("since", 0, "start this long ago, e.g. 10m (0: everything kept)")
+	camera := fs.String("camera", "", "only the events of this camera")
+	jsonOut := fs.Bool("json", false, "print each event as one JSON line: {\"subject\":…,\"at\":…,\"seq\":…,\"data\":…}")
+	follow := fs.Bool("follow", false, "then keep printing new events as they come, until Ctrl-C")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("history takes no arguments, got %q", fs.Args())
+	}
+	if *since < 0 {
+		return fmt.Errorf("--since %s: use a positive duration, e.g. 10m", *since)
+	}
+	conn, closeBus, err := historyBus(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeBus()
+	q := bus.HistoryQuery{Since: *since, Camera: *camera, Follow: *follow}
+	err = bus.ReadHistory(ctx, conn, q, func(e bus.HistoryEvent) error {
+		line := historyLine(e, *jsonOut)
+		if line == "" {
+			return nil
+		}
+		_, err := fmt.Fprintln(stdout, line)
+		return err
+	})
+	if errors.Is(err, bus.ErrNoJetStream) {
+		return fmt.Errorf("%w: run the narrator with its embedded bus, or give its nats-server -js", err)
+	}
+	return err
+}
+
+// historyBus connects to the running narrator's bus or, when none answers, opens the history
+// kept in the data directory with an embedded server of its own.
+func historyBus(ctx context.Context, o busOptions, stderr io.Writer) (*bus.Conn, func(), error) {
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	c, err := bus.Dial(dctx, o.natsURL, "history", o.auth, nil)
+	cancel()
+	if err == nil {
+		return c, c.Close, nil
+	}
+	dir, derr := historyDir()
+	if derr != nil {
+		return nil, nil, err
+	}
+	if _, serr := os.Stat(dir); serr != nil {
+		return nil, nil, fmt.Errorf("%w; and no history in %s", err, dir)
+	}
+	fmt.Fprintf(stderr, "no narrator answers at %s; reading the history kept in %s\n", o.natsURL, dir)
+	srv, serr := bus.StartServer(bus.ServerConfig{StoreDir: dir})
+	if serr != nil {
+		return nil, nil, serr
+	}
+	c, err = srv.Connect("history")
+	if err != nil {
+		srv.Shutdown()
+		return nil, nil, err
+	}
+	return c, func() { c.Close(); srv.Shutdown() }, nil
+}
+
+// historyLine renders a recorded event like listen does, at the time it was recorded.
+func historyLine(e bus.HistoryEvent, jsonOut bool) string {
+	if !jsonOut {
+		return humanLineAt(e.Message, e.At.Local())
+	}
+	data := json.RawMessage(e.Data)
+	if !json.Valid(data) {
+		data, _ = json.Marshal(map[string]any{"error": "not JSON", "bytes": len(e.Data)})
+	}
+	out, _ := json.Marshal(struct {
+		Subject string          `json:"subject"`
+		At      time.Time       `json:"at"`
+		Seq     uint64          `json:"seq"`
+		Data    json.RawMessage `json:"data"`
+	}{e.Subject, e.At.UTC(), e.Seq, data})
+	return string(out)
+}
