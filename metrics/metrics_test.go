@@ -119,12 +119,6 @@ func TestScrapeSeesBusEventsAndCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	url := s.URL()
-	var got map[string]float64
-	bustest.Eventually(t, 5*time.Second, "every event counted", func() bool {
-		got = scrape(t, url)
-		return got["narrator_metrics_events_invalid_total"] == 1
-	})
 	want := map[string]float64{
 		`narrator_frames_total{camera="cam0",reason="first"}`:          1,
 		`narrator_frames_total{camera="cam0",reason="changed"}`:        2,
@@ -152,6 +146,19 @@ func TestScrapeSeesBusEventsAndCounters(t *testing.T) {
 		`narrator_counter_total{name="inference.cancelled"}`:           2,
 		`narrator_counter_total{name="capture.frames_read"}`:           40,
 	}
+	url := s.URL()
+	var got map[string]float64
+	// Events on different subjects reach the metrics' subscriptions in no fixed order: wait until
+	// every one has been counted, not only the last one published.
+	bustest.Eventually(t, 5*time.Second, "every event counted", func() bool {
+		got = scrape(t, url)
+		for k, v := range want {
+			if g, ok := got[k]; !ok || g-v > 1e-9 || v-g > 1e-9 {
+				return false
+			}
+		}
+		return got["narrator_metrics_events_invalid_total"] == 1
+	})
 	for k, v := range want {
 		g, ok := got[k]
 		if !ok {
