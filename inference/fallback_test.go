@@ -1,12 +1,10 @@
 package inference
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,28 +25,11 @@ func (m *flakyModel) Describe(context.Context, bus.Frame, func(string)) (Result,
 	return Result{Text: "A model's description."}, nil
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestFallbackDegradesAndSwitchesBack(t *testing.T) {
 	leakCheck(t)
 	m := &flakyModel{}
 	var connects atomic.Int32
-	logs := &syncBuffer{}
+	logs := &bustest.SyncBuffer{}
 	f := NewFallback(m, func(context.Context) (Describer, error) {
 		connects.Add(1)
 		if m.down.Load() {

@@ -40,28 +40,11 @@ type mlxHarness struct {
 	dir     string
 	record  string // the stand-in's call log
 	genFile string // the stand-in's per-generation misbehaviour
-	logs    *syncBuffer
+	logs    *bustest.SyncBuffer
 	cancel  context.CancelFunc
 	runErr  chan error
 	pids    map[int]bool
 	mu      sync.Mutex
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func standinPath(t testing.TB) string {
@@ -102,7 +85,7 @@ func newHarness(t *testing.T, edit func(*Config)) *mlxHarness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &mlxHarness{t: t, dir: dir, record: filepath.Join(dir, "record.jsonl"), genFile: filepath.Join(dir, "generate"),
-		logs: &syncBuffer{}, pids: map[int]bool{}}
+		logs: &bustest.SyncBuffer{}, pids: map[int]bool{}}
 	cfg := Config{
 		Model: "test/FastVLM", ModelPath: writeModelDir(t, dir), DataDir: dir, Python: python3(t),
 		Env:         []string{"PYTHONPATH=" + standinPath(t), "FAKE_MLX_VLM_RECORD=" + h.record, "FAKE_MLX_VLM_GENERATE_FILE=" + h.genFile},
