@@ -13,7 +13,7 @@ const OpenBusAllows = "any client that reaches it can read every frame and descr
 
 // Validate refuses credentials that would not protect the bus: a user without a password
 // (anyone who guesses the name gets in), a password without a user, a token together with a
-// user, and half a TLS pair.
+// user, half a TLS pair, and a control user that would not separate anything.
 func (c ServerConfig) Validate() error {
 	switch {
 	case c.Auth.Token != "" && c.Auth.User != "":
@@ -25,7 +25,7 @@ func (c ServerConfig) Validate() error {
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return errors.New("bus: TLS needs both a certificate and a key file")
 	}
-	return nil
+	return c.validateControl()
 }
 
 // Warnings says what is unsafe about a valid config: a port beyond loopback with no

@@ -18,14 +18,16 @@ var ErrTooLarge = errors.New("message larger than the bus max payload")
 
 // Conn is a client connection to the bus.
 type Conn struct {
-	nc     *nats.Conn
-	log    *slog.Logger
-	closed chan struct{}
+	nc       *nats.Conn
+	log      *slog.Logger
+	closed   chan struct{}
+	refusals refusals // requests waiting to hear that their publish was refused (permissions.go)
 }
 
 func connect(url, name string, log *slog.Logger, opts ...nats.Option) (*Conn, error) {
 	log = log.With("conn", name)
 	closed := make(chan struct{})
+	c := &Conn{log: log, closed: closed}
 	opts = append(opts,
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.Name(name),
@@ -41,6 +43,10 @@ func connect(url, name string, log *slog.Logger, opts ...nats.Option) (*Conn, er
 			if sub != nil {
 				subject = sub.Subject
 			}
+			if c.refusals.refused(err) {
+				log.Debug("bus refused a request", "err", err)
+				return
+			}
 			log.Warn("bus error", "subject", subject, "err", err)
 		}),
 	)
@@ -51,7 +57,8 @@ func connect(url, name string, log *slog.Logger, opts ...nats.Option) (*Conn, er
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{nc: nc, log: log, closed: closed}, nil
+	c.nc = nc
+	return c, nil
 }
 
 // NewID returns a new unique event id.

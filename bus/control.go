@@ -179,13 +179,19 @@ func (c *Conn) Reply(r interface{ replyTo() string }, v any) error {
 func (r Request[T]) replyTo() string { return r.reply }
 
 // RequestEvent sends req as JSON on subject and decodes the reply into reply, waiting until ctx
-// ends. It returns ErrNoResponder when nothing serves subject.
+// ends. It returns ErrNoResponder when nothing serves subject, and ErrNotPermitted at once when
+// the server refuses this connection's user to publish on subject.
 func (c *Conn) RequestEvent(ctx context.Context, subject string, req, reply any) error {
 	data, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("encode request for %s: %w", subject, err)
 	}
+	ctx, stop := c.refusals.watch(ctx, subject)
+	defer stop()
 	m, err := c.nc.RequestWithContext(ctx, subject, data)
+	if refused := context.Cause(ctx); errors.Is(refused, ErrNotPermitted) {
+		return refused
+	}
 	if errors.Is(err, nats.ErrNoResponders) {
 		return fmt.Errorf("request %s: %w", subject, ErrNoResponder)
 	}

@@ -29,6 +29,12 @@ type ServerConfig struct {
 	// Auth, when it names a token or a user, is required from every client (TCP and
 	// in-process). Default: none.
 	Auth Auth
+	// ControlUser and ControlPassword, when set, make steering a separate permission: only this
+	// user may publish on ControlSubjects or write the history, while Auth.User (required with
+	// it, and then the user of clients that only read) may read everything and publish pipeline
+	// events. In-process clients log in as the control user. Default: none (every client with
+	// the credentials may do everything).
+	ControlUser, ControlPassword string
 	// TLSCert and TLSKey, when set, make TCP clients use TLS with this certificate (PEM files).
 	// In-process clients need no TLS. Default: none.
 	TLSCert, TLSKey string
@@ -91,6 +97,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.usersOptions(opts); err != nil {
+		return nil, err
+	}
 	if cfg.TLSCert != "" {
 		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey})
 		if err != nil {
@@ -132,7 +141,11 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		unlock()
 		return nil, fmt.Errorf("nats-server not ready after %s (listen %q)", cfg.ReadyTimeout, cfg.Listen)
 	}
-	return &Server{ns: ns, auth: Auth{Token: cfg.Auth.Token, User: cfg.Auth.User, Password: cfg.Auth.Password}, log: cfg.Logger, unlock: unlock}, nil
+	own := Auth{Token: cfg.Auth.Token, User: cfg.Auth.User, Password: cfg.Auth.Password}
+	if cfg.ControlUser != "" {
+		own = Auth{User: cfg.ControlUser, Password: cfg.ControlPassword}
+	}
+	return &Server{ns: ns, auth: own, log: cfg.Logger, unlock: unlock}, nil
 }
 
 // splitListen parses HOST:PORT, defaulting the host to loopback.

@@ -19,6 +19,7 @@ type busOptions struct {
 	tlsCert, tlsKey string
 	// storeDir, when set, gives the embedded server JetStream there (for the history).
 	storeDir string
+	control  controlUserOptions // --control-user (controlflags.go)
 }
 
 // register adds the bus flags; embedded says whether the command can embed a server.
@@ -35,6 +36,7 @@ func (o *busOptions) register(fs *flag.FlagSet, embedded bool) {
 	if embedded {
 		fs.StringVar(&o.tlsCert, "tls-cert", envOr("NARRATOR_NATS_TLS_CERT", ""), "with --listen: TLS certificate (PEM) TCP clients must use (env NARRATOR_NATS_TLS_CERT)")
 		fs.StringVar(&o.tlsKey, "tls-key", envOr("NARRATOR_NATS_TLS_KEY", ""), "with --listen: the certificate's key (PEM) (env NARRATOR_NATS_TLS_KEY)")
+		o.control.register(fs)
 	}
 	fs.StringVar(&o.auth.CAFile, "tls-ca", envOr("NARRATOR_NATS_TLS_CA", ""), "with --nats: PEM file of the authority that signed the server's certificate (env NARRATOR_NATS_TLS_CA)")
 }
@@ -56,6 +58,9 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 		if o.listen != "" {
 			return nil, fmt.Errorf("--listen and --nats exclude each other: --listen embeds a server, --nats uses another")
 		}
+		if err := o.control.withNats(); err != nil {
+			return nil, err
+		}
 		log.Info("bus: using the NATS server --nats names", "url", redact.URL(o.natsURL))
 		return b, nil
 	}
@@ -63,6 +68,7 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 		return nil, fmt.Errorf("--tls-cert and --tls-key secure a --listen address: add --listen HOST:PORT")
 	}
 	cfg := bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, StoreDir: o.storeDir, Logger: log}
+	o.control.apply(&cfg)
 	srv, err := bus.StartServer(cfg)
 	if err != nil {
 		return nil, err
@@ -70,6 +76,7 @@ func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, err
 	b.srv = srv
 	if url := srv.ClientURL(); url != "" {
 		log.Info("bus: embedded NATS server listening", "url", url)
+		logAccess(log, cfg)
 		for _, w := range cfg.Warnings() {
 			log.Warn("bus: listener not safe", "why", w, "url", url)
 		}

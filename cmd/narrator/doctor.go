@@ -126,7 +126,7 @@ func busCheck(ctx context.Context, o busOptions) inference.Check {
 	if o.natsURL != "" {
 		c.Detail = "NATS at " + o.natsURL + " answers"
 	} else {
-		c.Detail = "embedded NATS server starts and accepts a connection"
+		c.Detail = "embedded NATS server starts and accepts a connection" + o.accessDetail()
 	}
 	return c
 }
