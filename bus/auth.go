@@ -13,8 +13,14 @@ const OpenBusAllows = "any client that reaches it can read every frame and descr
 
 // Validate refuses credentials that would not protect the bus: a user without a password
 // (anyone who guesses the name gets in), a password without a user, a token together with a
-// user, half a TLS pair, and a control user that would not separate anything.
+// user, half a TLS pair, a Listen address that is not HOST:PORT, and a control user that
+// would not separate anything.
 func (c ServerConfig) Validate() error {
+	if c.Listen != "" {
+		if _, _, err := splitListen(c.Listen); err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.Auth.Token != "" && c.Auth.User != "":
 		return errors.New("bus: use a token or a user and password, not both")

@@ -51,24 +51,38 @@ type busHandle struct {
 	conns []*bus.Conn
 }
 
-// open starts the embedded server or checks that the remote one answers.
-func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, error) {
-	b := &busHandle{opts: o, ctx: ctx, log: log}
+// validate checks the bus flags before anything opens; open checks them again.
+func (o busOptions) validate() error {
 	if o.natsURL != "" {
 		if o.listen != "" {
-			return nil, fmt.Errorf("--listen and --nats exclude each other: --listen embeds a server, --nats uses another")
+			return fmt.Errorf("--listen and --nats exclude each other: --listen embeds a server, --nats uses another")
 		}
-		if err := o.control.withNats(); err != nil {
-			return nil, err
-		}
+		return o.control.withNats()
+	}
+	if o.listen == "" && (o.tlsCert != "" || o.tlsKey != "") {
+		return fmt.Errorf("--tls-cert and --tls-key secure a --listen address: add --listen HOST:PORT")
+	}
+	return o.serverConfig(nil).Validate()
+}
+
+// serverConfig is the embedded server's config.
+func (o busOptions) serverConfig(log *slog.Logger) bus.ServerConfig {
+	cfg := bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, StoreDir: o.storeDir, Logger: log}
+	o.control.apply(&cfg)
+	return cfg
+}
+
+// open starts the embedded server or checks that the remote one answers.
+func (o busOptions) open(ctx context.Context, log *slog.Logger) (*busHandle, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	b := &busHandle{opts: o, ctx: ctx, log: log}
+	if o.natsURL != "" {
 		log.Info("bus: using the NATS server --nats names", "url", redact.URL(o.natsURL))
 		return b, nil
 	}
-	if o.listen == "" && (o.tlsCert != "" || o.tlsKey != "") {
-		return nil, fmt.Errorf("--tls-cert and --tls-key secure a --listen address: add --listen HOST:PORT")
-	}
-	cfg := bus.ServerConfig{Listen: o.listen, Auth: o.auth, TLSCert: o.tlsCert, TLSKey: o.tlsKey, StoreDir: o.storeDir, Logger: log}
-	o.control.apply(&cfg)
+	cfg := o.serverConfig(log)
 	srv, err := bus.StartServer(cfg)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ type captureOptions struct {
 	heartbeat                   time.Duration
 	minInterval, maxAge         time.Duration
 	maxInterval                 time.Duration
+	// drained: a source that ends does not end the run; the drain part does, once what was
+	// in flight was said (run, describe).
+	drained bool
 }
 
 func (o *captureOptions) register(fs *flag.FlagSet) {
@@ -96,7 +99,7 @@ func (o *captureOptions) cameraSources() ([]cameraSource, error) {
 // validate rejects out-of-range values and sources that cannot work (a mistyped form, a
 // missing file, no ffmpeg) before anything starts: the packages' own checks, on the values as
 // typed. A camera or stream that is down is not an error here: its stage retries it.
-func (o *captureOptions) validate() error {
+func (o *captureOptions) validate(*common) error {
 	if err := o.sourceConfig(nil).Validate(); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
@@ -130,12 +133,12 @@ func (o *captureOptions) stageConfig() capture.Config {
 	}
 }
 
-// stages returns the capture stages of every camera, run as one group. "auto" and "demo" are
+// build returns the capture stages of every camera, run as one group. "auto" and "demo" are
 // opened here (local and quick, and the start-up summary says whether auto fell back to the
 // demo); every other source is opened by its stage when it starts, and a source that is down,
 // at start or later, is retried with backoff while the other cameras run. The run ends when
 // every camera's source has ended for good.
-func (o *captureOptions) stages(e env) ([]stage, error) {
+func (o *captureOptions) build(e env) ([]stage, error) {
 	cams, err := o.cameraSources()
 	if err != nil {
 		return nil, err
@@ -173,6 +176,9 @@ func (o *captureOptions) stages(e env) ([]stage, error) {
 			return fail(err)
 		}
 		group = append(group, s)
+	}
+	if o.drained {
+		return []stage{untilCancelled(group)}, nil
 	}
 	return []stage{group}, nil
 }

@@ -44,8 +44,6 @@ func (o controlUserOptions) withNats() error {
 // accessDetail is, for `narrator doctor`, who may read and steer the embedded bus its flags
 // describe.
 func (o busOptions) accessDetail() string {
-	cfg := bus.ServerConfig{Listen: o.listen, Auth: o.auth}
-	o.control.apply(&cfg)
-	mode, detail := cfg.AccessMode()
+	mode, detail := o.serverConfig(nil).AccessMode()
 	return "; access: " + mode + " (" + detail + ")"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,10 +26,11 @@ var describeDefaults = []string{"--keys=false", "--announce", "errors", "--stale
 	"--max-age", "0", "--min-interval", "0", "--log-level", "warn", "--drain", "2m"}
 
 func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := pipelineCommand{
-		name: "describe", purpose: describePurpose, embedded: true, drain: true,
-		capture: &captureOptions{}, infer: &inferOptions{}, narrate: &narrateOptions{}, speak: &speakOptions{},
-	}
+	capture, speak := &captureOptions{drained: true}, &speakOptions{}
+	cmd := pipeline{name: "describe", purpose: describePurpose, embedded: true, parts: []part{
+		&eventsOptions{}, speak, &narrateOptions{}, &inferOptions{}, &transcriptOptions{},
+		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{},
+	}}
 	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, args[len(args)-1]) {
 		return cmd.run(ctx, args, stdout, stderr)
 	}
@@ -88,18 +90,39 @@ func stdinImage(r io.Reader) (string, error) {
 // drainOptions are the flags of waiting for what is in flight when the sources end.
 type drainOptions struct {
 	timeout time.Duration
+	capture *captureOptions // whose sources' ends it waits for
+	speak   *speakOptions   // whose speech it waits for
 }
 
-func (o *drainOptions) register(fsVar func(p *time.Duration, name string, value time.Duration, usage string)) {
-	fsVar(&o.timeout, "drain", drain.DefaultTimeout, "when every source has ended (a file without --loop), wait at most this long for the descriptions and speech in flight, then stop, saying so if they were cut short")
+func (o *drainOptions) register(fs *flag.FlagSet) {
+	fs.DurationVar(&o.timeout, "drain", drain.DefaultTimeout, "when every source has ended (a file without --loop), wait at most this long for the descriptions and speech in flight, then stop, saying so if they were cut short")
 }
 
-// waiter builds the stage that ends the run once every source ended and what was in flight
-// was said; the capture stages are then kept from ending the run themselves.
-func (o *drainOptions) waiter(e env, cams []string, speech bool) (stage, error) {
-	return withConn(e.bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
-		return drain.New(c, drain.Config{Cameras: cams, Timeout: o.timeout, Speech: speech, Logger: e.log})
+func (o *drainOptions) validate(*common) error {
+	if o.timeout < 0 {
+		return fmt.Errorf("--drain %s: use a positive duration (0: the default)", o.timeout)
+	}
+	return nil
+}
+
+// build makes the stage that ends the run once every source ended and what was in flight
+// was said; the capture stages are then kept from ending the run themselves (drained).
+func (o *drainOptions) build(e env) ([]stage, error) {
+	cams, err := o.capture.cameraSources()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range cams {
+		names = append(names, c.name)
+	}
+	w, err := withConn(e.bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
+		return drain.New(c, drain.Config{Cameras: names, Timeout: o.timeout, Speech: o.speak.speech != "none", Logger: e.log})
 	})
+	if err != nil {
+		return nil, err
+	}
+	return []stage{w}, nil
 }
 
 // untilCancelled keeps a stage whose work ended (its source ended) from ending the run: it

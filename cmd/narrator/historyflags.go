@@ -23,7 +23,8 @@ func (o *historyOptions) register(fs *flag.FlagSet) {
 	fs.Int64Var(&o.framesMB, "history-frames-mb", 0, "also keep frames, up to this many MiB (0: frames are not kept)")
 }
 
-func (o *historyOptions) validate() error {
+// validate checks the flags and points an embedded bus at the history's directory.
+func (o *historyOptions) validate(c *common) error {
 	if o.age < 0 || (o.age > 0 && o.age < time.Second) {
 		return fmt.Errorf("--history %s: use 0 (keep none) or at least 1s", o.age)
 	}
@@ -33,11 +34,7 @@ func (o *historyOptions) validate() error {
 	if o.framesMB < 0 {
 		return fmt.Errorf("--history-frames-mb %d: use 0 (keep no frames) or more", o.framesMB)
 	}
-	return nil
-}
-
-// prepare points an embedded bus at the history's directory.
-func (o *historyOptions) prepare(b *busOptions) error {
+	b := &c.bus
 	if o.age == 0 || b.natsURL != "" {
 		return nil
 	}
@@ -58,9 +55,9 @@ func historyDir() (string, error) {
 	return filepath.Join(d, "history"), nil
 }
 
-// stages returns the recorder, or nothing when no history is kept. The recorder sets up
+// build returns the recorder, or nothing when no history is kept. The recorder sets up
 // JetStream when it runs, so the other stages do not wait for it.
-func (o *historyOptions) stages(e env) ([]stage, error) {
+func (o *historyOptions) build(e env) ([]stage, error) {
 	if o.age == 0 {
 		return nil, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -236,4 +237,25 @@ func humanLineAt(m bus.Message, at time.Time) string {
 		}
 	}
 	return fmt.Sprintf("%s %s %d bytes", ts, m.Subject, len(m.Data))
+}
+
+// eventsOptions is the printer of every bus event on stdout, on with the common --json.
+type eventsOptions struct{ on bool }
+
+func (o *eventsOptions) register(*flag.FlagSet) {}
+
+func (o *eventsOptions) validate(c *common) error {
+	o.on = c.json
+	return nil
+}
+
+func (o *eventsOptions) build(e env) ([]stage, error) {
+	if !o.on {
+		return nil, nil
+	}
+	pr, err := newPrinter(e.bus, e.stdout, true, bus.AllEvents, e.counters, e.log)
+	if err != nil {
+		return nil, err
+	}
+	return []stage{pr}, nil
 }

@@ -32,6 +32,11 @@ func (o *narrateOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.keys, "keys", true, "single-key controls when stdin is a terminal: space describe, r repeat, p pause, +/- verbosity, ? help, q quit")
 }
 
+func (o *narrateOptions) validate(*common) error {
+	_, err := o.config(env{})
+	return err
+}
+
 // config checks the flags and turns them into the stage's config.
 func (o *narrateOptions) config(e env) (narrator.Config, error) {
 	mode, err := narrator.ParseMode(o.mode)
@@ -67,7 +72,7 @@ func (o *narrateOptions) config(e env) (narrator.Config, error) {
 	return cfg, nil
 }
 
-func (o *narrateOptions) stages(e env) ([]stage, error) {
+func (o *narrateOptions) build(e env) ([]stage, error) {
 	cfg, err := o.config(e)
 	if err != nil {
 		return nil, err

@@ -1,209 +1,162 @@
 package main
 
+// The pipeline commands (run, describe, capture, infer, speak) are lists of parts. A part is
+// one feature of the pipeline: its flags, the checks of those flags, and the stages it builds.
+// A feature adds itself to `narrator run` as a part in a file of its own:
+//
+//	type webOptions struct{ addr string }
+//
+//	func (o *webOptions) register(fs *flag.FlagSet) { fs.StringVar(&o.addr, "web", "", "…") }
+//
+//	// validate checks every flag of the part; nothing may open here.
+//	func (o *webOptions) validate(c *common) error { … }
+//
+//	// build makes the part's stages on the open bus (e.bus.connect, e.counters, e.log).
+//	func (o *webOptions) build(e env) ([]stage, error) { … }
+//
+// and by one line in the command's list below: &webOptions{}. Every part's validate runs, in
+// list order, before the bus or any stage opens, so a bad option fails before anything starts
+// (before speech plays its earcon); then build runs in list order: subscribers first, producers
+// (capture) last, so nothing published at start is missed.
+
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/runner"
 )
 
-// pipelineCommand describes a command that runs some of the stages: `run` runs them all,
-// `capture`, `infer` and `speak` run their part against a shared bus.
-type pipelineCommand struct {
-	name, purpose string
-	embedded      bool // may embed the bus; otherwise --nats is required
-	drain         bool // when every source ended, wait for what is in flight, then stop (--drain)
-	capture       *captureOptions
-	infer         *inferOptions
-	narrate       *narrateOptions
-	speak         *speakOptions
-	history       *historyOptions // kept by the processes that narrate
+// part is one feature of a pipeline command (see the top of this file).
+type part interface {
+	register(fs *flag.FlagSet)
+	validate(c *common) error
+	build(e env) ([]stage, error)
 }
 
+// common are the options every pipeline command has; parts read them in validate (and may
+// settle the bus's, as the history does).
+type common struct {
+	fs       *flag.FlagSet
+	bus      busOptions
+	duration time.Duration
+	json     bool
+	logLevel string
+	// transcript: stdout carries only what is heard (set by the transcript part).
+	transcript bool
+}
+
+// given reports whether the flag was set on the command line.
+func (c *common) given(name string) bool {
+	set := false
+	c.fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// pipeline is one command that runs some of the stages.
+type pipeline struct {
+	name, purpose string
+	embedded      bool // may embed the bus; otherwise --nats is required
+	parts         []part
+}
+
+const runPurpose = "Runs the whole pipeline in one process: capture, describe, narrate and speak, on an\nembedded NATS bus (or the one named by --nats). Ctrl-C stops it."
+
 func runNarration(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return pipelineCommand{
-		name:     "run",
-		purpose:  "Runs the whole pipeline in one process: capture, describe, narrate and speak, on an\nembedded NATS bus (or the one named by --nats). Ctrl-C stops it.",
-		embedded: true, drain: true,
-		capture: &captureOptions{}, infer: &inferOptions{}, narrate: &narrateOptions{}, speak: &speakOptions{},
-		history: &historyOptions{},
-	}.run(ctx, args, stdout, stderr)
+	capture, speak := &captureOptions{drained: true}, &speakOptions{}
+	return pipeline{name: "run", purpose: runPurpose, embedded: true, parts: []part{
+		&eventsOptions{}, &historyOptions{}, speak, &narrateOptions{}, &inferOptions{}, &transcriptOptions{},
+		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{},
+	}}.run(ctx, args, stdout, stderr)
 }
 
 func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return pipelineCommand{
+	return pipeline{
 		name:    "capture",
 		purpose: "Runs only the capture stage: publishes a source's new scenes as frames on the bus at --nats.",
-		capture: &captureOptions{},
+		parts:   []part{&eventsOptions{}, &captureOptions{}, &metricsOptions{}},
 	}.run(ctx, args, stdout, stderr)
 }
 
 func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return pipelineCommand{
+	return pipeline{
 		name:    "infer",
 		purpose: "Runs only the inference stage against the bus at --nats. Several infer processes share\nthe frames: each frame goes to one of them.",
-		infer:   &inferOptions{},
+		parts:   []part{&eventsOptions{}, &inferOptions{}, &metricsOptions{}},
 	}.run(ctx, args, stdout, stderr)
 }
 
 func runSpeak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return pipelineCommand{
+	return pipeline{
 		name:    "speak",
 		purpose: "Runs the narration policy and the speech stage against the bus at --nats: it decides what\nis worth saying and says it here.",
-		narrate: &narrateOptions{}, speak: &speakOptions{}, history: &historyOptions{},
+		parts: []part{&eventsOptions{}, &historyOptions{}, &speakOptions{}, &narrateOptions{}, &transcriptOptions{},
+			&metricsOptions{}},
 	}.run(ctx, args, stdout, stderr)
 }
 
-func (p pipelineCommand) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags(p.name, p.purpose, stderr)
-	if p.capture != nil {
-		p.capture.register(fs)
+// parse registers and parses the flags of every part, then validates them all: nothing is
+// open yet when it returns.
+func (p pipeline) parse(args []string, stderr io.Writer) (*common, error) {
+	c := &common{fs: newFlags(p.name, p.purpose, stderr)}
+	for _, pt := range p.parts {
+		pt.register(c.fs)
 	}
-	if p.infer != nil {
-		p.infer.register(fs)
+	c.bus.register(c.fs, p.embedded)
+	c.fs.DurationVar(&c.duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
+	c.fs.BoolVar(&c.json, "json", false, "print every bus event as one JSON line on stdout (logs stay on stderr)")
+	c.fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := c.fs.Parse(args); err != nil {
+		return nil, err
 	}
-	if p.narrate != nil {
-		p.narrate.register(fs)
+	if c.fs.NArg() > 0 {
+		return nil, fmt.Errorf("%s takes no arguments, got %q", p.name, c.fs.Args())
 	}
-	if p.speak != nil {
-		p.speak.register(fs)
+	if c.duration < 0 {
+		return nil, fmt.Errorf("--duration %s: use a positive duration, or 0 to run until Ctrl-C", c.duration)
 	}
-	if p.history != nil {
-		p.history.register(fs)
-	}
-	var busOpts busOptions
-	busOpts.register(fs, p.embedded)
-	var drainOpts drainOptions
-	if p.drain {
-		drainOpts.register(fs.DurationVar)
-	}
-	var transcriptOpts transcriptOptions
-	if p.speak != nil {
-		transcriptOpts.register(fs)
-	}
-	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on HOST:PORT at /metrics (loopback unless a host is named; default: off)")
-	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
-	jsonOut := fs.Bool("json", false, "print every bus event as one JSON line on stdout (logs stay on stderr)")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s takes no arguments, got %q", p.name, fs.Args())
-	}
-	if *duration < 0 {
-		return fmt.Errorf("--duration %s: use a positive duration, or 0 to run until Ctrl-C", *duration)
-	}
-	if p.capture != nil {
-		if err := p.capture.validate(); err != nil {
-			return err
+	for _, pt := range p.parts {
+		if err := pt.validate(c); err != nil {
+			return nil, err
 		}
 	}
-	if p.infer != nil {
-		if err := p.infer.validate(); err != nil {
-			return err
-		}
+	if err := c.bus.validate(); err != nil {
+		return nil, err
 	}
-	if p.narrate != nil {
-		if _, err := p.narrate.config(env{}); err != nil {
-			return err
-		}
+	if _, err := newLogger(io.Discard, c.logLevel); err != nil {
+		return nil, err
 	}
-	if p.speak != nil {
-		if err := p.speak.validate(); err != nil {
-			return err
-		}
-	}
-	if err := transcriptOpts.validate(*jsonOut); err != nil {
-		return err
-	}
-	if p.history != nil {
-		if err := p.history.validate(); err != nil {
-			return err
-		}
-		if err := p.history.prepare(&busOpts); err != nil {
-			return err
-		}
-	}
-	log, err := newLogger(stderr, transcriptOpts.logLevel(fs, *logLevel))
+	return c, nil
+}
+
+func (p pipeline) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := p.parse(args, stderr)
 	if err != nil {
 		return err
 	}
-	if *duration > 0 {
+	log, err := newLogger(stderr, c.logLevel)
+	if err != nil {
+		return err
+	}
+	if c.duration > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
+		ctx, cancel = context.WithTimeout(ctx, c.duration)
 		defer cancel()
 	}
-	b, err := busOpts.open(ctx, log)
+	b, err := c.bus.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	e := env{transcript: transcriptOpts.on, ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: *jsonOut, spoken: &spoken{}}
-
-	// Subscribers first, producers last, so nothing published at start is missed.
+	e := env{ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: c.json,
+		transcript: c.transcript, spoken: &spoken{}}
 	var stages []stage
-	if *jsonOut {
-		pr, err := newPrinter(b, stdout, true, bus.AllEvents, e.counters, log)
-		if err != nil {
-			return err
-		}
-		stages = append(stages, pr)
-	}
-	var builders []func(env) ([]stage, error)
-	if p.history != nil {
-		builders = append(builders, p.history.stages)
-	}
-	if p.speak != nil {
-		builders = append(builders, p.speak.stages)
-	}
-	if p.narrate != nil {
-		builders = append(builders, p.narrate.stages)
-	}
-	if p.infer != nil {
-		builders = append(builders, p.infer.stages)
-	}
-	if p.speak != nil {
-		builders = append(builders, transcriptOpts.stages)
-	}
-	if p.drain {
-		builders = append(builders, func(e env) ([]stage, error) {
-			cams, err := p.capture.cameraSources()
-			if err != nil {
-				return nil, err
-			}
-			var names []string
-			for _, c := range cams {
-				names = append(names, c.name)
-			}
-			w, err := drainOpts.waiter(e, names, p.speak.speech != "none")
-			return []stage{w}, err
-		})
-	}
-	if p.capture != nil {
-		builders = append(builders, func(e env) ([]stage, error) {
-			s, err := p.capture.stages(e)
-			if p.drain {
-				for i := range s {
-					s[i] = untilCancelled(s[i])
-				}
-			}
-			return s, err
-		})
-	}
-	for _, build := range builders {
-		s, err := build(e)
-		if err != nil {
-			closeStages(stages)
-			return err
-		}
-		stages = append(stages, s...)
-	}
-	if *metricsAddr != "" {
-		s, err := metricsStages(e, *metricsAddr)
+	for _, pt := range p.parts {
+		s, err := pt.build(e)
 		if err != nil {
 			closeStages(stages)
 			return err

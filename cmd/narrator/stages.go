@@ -58,14 +58,14 @@ func (o *inferOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.preemptDistance, "preempt-distance", inference.DefaultPreemptDistance, "least perceptual-hash distance (of 64 bits) of a change that preempts; steady motion moves it by under 10, a cut by 25 or more")
 }
 
-func (o *inferOptions) validate() error {
+func (o *inferOptions) validate(*common) error {
 	if o.preemptDistance < 1 || o.preemptDistance > 64 {
 		return fmt.Errorf("--preempt-distance %d: use 1-64 (bits of the 64-bit hash)", o.preemptDistance)
 	}
 	return oneOf("backend", o.backend, inference.Backends...)
 }
 
-func (o *inferOptions) stages(e env) ([]stage, error) {
+func (o *inferOptions) build(e env) ([]stage, error) {
 	d, err := inference.Open(e.ctx, inference.Options{
 		Backend: o.backend, Model: o.model, URL: o.openaiURL, APIKey: o.apiKey, Python: o.workerPython,
 		Counters: e.counters, Logger: e.log,
@@ -122,7 +122,7 @@ func (o *speakOptions) register(fs *flag.FlagSet) {
 	o.announce.register(fs)
 }
 
-func (o *speakOptions) validate() error {
+func (o *speakOptions) validate(*common) error {
 	if o.rate < 80 || o.rate > 450 {
 		return fmt.Errorf("--rate %d: use 80-450 words per minute", o.rate)
 	}
@@ -138,7 +138,7 @@ func (o *speakOptions) validate() error {
 	return oneOf("speech", o.speech, speech.Modes...)
 }
 
-func (o *speakOptions) stages(e env) ([]stage, error) {
+func (o *speakOptions) build(e env) ([]stage, error) {
 	speaker, err := pickSpeaker(o, e)
 	if err != nil {
 		return nil, err

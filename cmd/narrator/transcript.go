@@ -17,30 +17,26 @@ func (o *transcriptOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.on, "transcript", false, "for screen readers: print one line per thing heard on stdout and nothing else; logs go to stderr at level error unless --log-level is given, and the keys print nothing")
 }
 
-func (o *transcriptOptions) validate(json bool) error {
-	if o.on && json {
+// validate refuses --transcript with --json and, in transcript mode, logs at level error
+// unless --log-level was given.
+func (o *transcriptOptions) validate(c *common) error {
+	if !o.on {
+		return nil
+	}
+	if c.json {
 		return fmt.Errorf("--transcript and --json both want stdout: use one")
+	}
+	c.transcript = true
+	if !c.given("log-level") {
+		c.logLevel = "error"
 	}
 	return nil
 }
 
-// logLevel is the log level: error in transcript mode unless --log-level was given.
-func (o *transcriptOptions) logLevel(fs *flag.FlagSet, level string) string {
-	if !o.on {
-		return level
-	}
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "log-level" })
-	if given {
-		return level
-	}
-	return "error"
-}
-
-// stages is the transcript printer; none when off, or when speech is printed (asked for or
+// build makes the transcript printer; none when off, or when speech is printed (asked for or
 // fallen back to), since the printed speech is the transcript already. The speech stage is
 // built first, so its choice is known.
-func (o *transcriptOptions) stages(e env) ([]stage, error) {
+func (o *transcriptOptions) build(e env) ([]stage, error) {
 	if !o.on || e.spoken.startup.Speech.Mode == announce.SpeechText {
 		return nil, nil
 	}
