@@ -194,23 +194,32 @@ func (w *sourceWatch) event(e bus.SourceEvent) (Announcement, bool) {
 	return Announcement{}, false
 }
 
-// workerWatch turns model worker states into model ready, down and back announcements.
+// workerWatch turns model worker states into model ready, down and back announcements. A
+// down state with a stand-in (the heuristic describing meanwhile) says so, once until the
+// model is back.
 type workerWatch struct {
-	down, ready bool
+	down, ready, standIn bool
 }
 
 func (w *workerWatch) event(e bus.WorkerState) (Announcement, bool) {
 	switch e.State {
 	case bus.WorkerRestarting, bus.WorkerFailed:
-		wasDown := w.down
+		wasDown, saidStandIn := w.down, w.standIn
 		w.down = true
 		if e.State == bus.WorkerFailed {
 			return Make(ModelFailed), true
 		}
+		if e.StandIn != "" && !saidStandIn {
+			w.standIn = true
+			if wasDown {
+				return Make(ModelStandIn), true
+			}
+			return Make(ModelDownStandIn), true
+		}
 		return Make(ModelDown), !wasDown
 	case bus.WorkerReady:
 		wasDown, wasReady := w.down, w.ready
-		w.down, w.ready = false, true
+		w.down, w.ready, w.standIn = false, true, false
 		switch {
 		case wasDown:
 			return Make(ModelBack), true

@@ -3,6 +3,7 @@ package announce
 import (
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,12 +62,20 @@ func TestWorkerWatch(t *testing.T) {
 		{"down before it was ever ready, then back", []string{"starting", "restarting", "ready"},
 			[]string{"The model stopped answering; trying again.", "The model is back."}},
 		{"stopping is not news", []string{"starting", "ready", "stopped"}, []string{"The model is ready."}},
+		// restarting+heuristic: a backend's fallback saying the heuristic describes meanwhile.
+		{"cannot start, the heuristic stands in, back", []string{"starting", "restarting", "failed", "restarting+heuristic", "ready"},
+			[]string{"The model stopped answering; trying again.", "The model cannot start. Run narrator doctor to find out why.",
+				"Meanwhile the heuristic describer, which is not a model, describes, and the model is tried again.", "The model is back."}},
+		{"server unreachable twice", []string{"ready", "restarting+heuristic", "restarting+heuristic", "ready", "restarting+heuristic", "ready"},
+			[]string{"The model is ready.", "The model stopped answering, so the heuristic describer, which is not a model, describes until it is back.",
+				"The model is back.", "The model stopped answering, so the heuristic describer, which is not a model, describes until it is back.", "The model is back."}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var w workerWatch
 			var got []string
 			for _, s := range c.states {
-				if a, ok := w.event(bus.WorkerState{State: s}); ok {
+				state, standIn, _ := strings.Cut(s, "+")
+				if a, ok := w.event(bus.WorkerState{State: state, StandIn: standIn}); ok {
 					got = append(got, a.Text)
 				}
 			}

@@ -62,6 +62,8 @@ var Texts = map[ID]Text{
 	ModelDown:           {bus.TopicModelDown, true, "The model stopped answering; trying again."},
 	ModelFailed:         {bus.TopicModelDown, true, "The model cannot start. Run narrator doctor to find out why."},
 	ModelBack:           {bus.TopicModelBack, true, "The model is back."},
+	ModelDownStandIn:    {bus.TopicModelDown, true, "The model stopped answering, so the heuristic describer, which is not a model, describes until it is back."},
+	ModelStandIn:        {bus.TopicFallback, true, "Meanwhile the heuristic describer, which is not a model, describes, and the model is tried again."},
 	CameraLost:          {bus.TopicCameraLost, true, "Camera lost, trying again."},
 	CameraLostNamed:     {bus.TopicCameraLost, true, "Camera %s lost, trying again."},
 	CameraBack:          {bus.TopicCameraBack, true, "Camera back."},
@@ -125,6 +127,8 @@ const (
 	ModelDown           ID = "model_down"
 	ModelFailed         ID = "model_failed"
 	ModelBack           ID = "model_back"
+	ModelDownStandIn    ID = "model_down_stand_in"
+	ModelStandIn        ID = "model_stand_in"
 	CameraLost          ID = "camera_lost"
 	CameraLostNamed     ID = "camera_lost_named"
 	CameraBack          ID = "camera_back"

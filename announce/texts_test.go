@@ -44,6 +44,8 @@ var textCases = []struct {
 	{ModelDown, nil, "The model stopped answering; trying again."},
 	{ModelFailed, nil, "The model cannot start. Run narrator doctor to find out why."},
 	{ModelBack, nil, "The model is back."},
+	{ModelDownStandIn, nil, "The model stopped answering, so the heuristic describer, which is not a model, describes until it is back."},
+	{ModelStandIn, nil, "Meanwhile the heuristic describer, which is not a model, describes, and the model is tried again."},
 	{CameraLost, nil, "Camera lost, trying again."},
 	{CameraLostNamed, []any{"door"}, "Camera door lost, trying again."},
 	{CameraBack, nil, "Camera back."},

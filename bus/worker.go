@@ -30,6 +30,9 @@ type WorkerState struct {
 	Reason string `json:"reason,omitempty"`
 	// Restarts counts the restarts since the worker was first started.
 	Restarts int `json:"restarts"`
+	// StandIn is the describer that describes while the model cannot (e.g. "heuristic"), on
+	// restarting and failed events of a backend that falls back to one.
+	StandIn string `json:"stand_in,omitempty"`
 	// RetryInMS is the backoff before the next start, on restarting.
 	RetryInMS int64 `json:"retry_in_ms,omitempty"`
 	// LoadMS and WarmupMS are how long the model took to load and to answer a warm-up request, on ready.

@@ -65,7 +65,7 @@ func TestFallbackDegradesAndSwitchesBack(t *testing.T) {
 		t.Fatalf("switch back not said:\n%s", logs)
 	}
 	// The model's state is published as a worker's: restarting (the model-down earcon), then ready.
-	if w := bustest.Next(t, states, 5*time.Second); w.State != bus.WorkerRestarting || w.Code != "unreachable" || w.Model != "m" {
+	if w := bustest.Next(t, states, 5*time.Second); w.State != bus.WorkerRestarting || w.Code != "unreachable" || w.Model != "m" || w.StandIn != "heuristic" {
 		t.Fatalf("first state %+v, want restarting", w)
 	}
 	if w := bustest.Next(t, states, 5*time.Second); w.State != bus.WorkerReady || w.Backend != "flaky" {

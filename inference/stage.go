@@ -222,7 +222,7 @@ func (s *Stage) magnitude(f bus.Frame) int {
 type preemption struct{ by bus.Frame }
 
 func (p *preemption) Error() string {
-	return fmt.Sprintf("preempted by frame %s (scene changed, distance %d)", p.by.ID, p.by.Distance)
+	return fmt.Sprintf("preempted by frame %s (%s)", p.by.ID, changeWords(p.by))
 }
 
 // describeWatching describes j while taking the frames that arrive meanwhile, keeping the
@@ -321,4 +321,13 @@ func (s *Stage) publish(d bus.Description) {
 	if err := s.conn.PublishEvent(bus.DescriptionSubject(d.Camera), d); err != nil {
 		s.cfg.Logger.Warn("description not published", "err", err)
 	}
+}
+
+// changeWords says what changed in f, the frame that preempted: its hash distance, or for a
+// change capture marked Large with a small distance, the brightness or colour.
+func changeWords(f bus.Frame) string {
+	if f.Large && f.Distance < DefaultPreemptDistance {
+		return "a large change of brightness or colour"
+	}
+	return fmt.Sprintf("the scene changed: %d of 64 hash bits differ", f.Distance)
 }

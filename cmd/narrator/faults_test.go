@@ -237,8 +237,14 @@ func TestFaultBadInputRefusedBeforeStart(t *testing.T) {
 		{[]string{"--width", "100000"}, "--width 100000"},
 		{[]string{"--listen", "0.0.0.0:0", "--user", "u"}, "--user needs --password"}, // once accepted without a word
 		{[]string{"--source", strings.Repeat("x", 100_000)}, "(100000 bytes)"},        // once echoed in full
+		{[]string{"--backend", strings.Repeat("x", 100_000)}, " bytes)"},
+		{[]string{"--mode", strings.Repeat("x", 100_000)}, " bytes)"},
+		{[]string{"--announce", strings.Repeat("x", 100_000)}, " bytes)"},
+		{[]string{"--log-level", strings.Repeat("x", 100_000)}, " bytes)"},
+		{[]string{"--speech", strings.Repeat("x", 100_000)}, " bytes)"},
 	}
 	for _, c := range cases {
+		shown := truncate(fmt.Sprint(c.args), 120)
 		args := append([]string{"run", "--source", "demo", "--backend", "heuristic", "--speech", "none", "--duration", "30s"}, c.args...)
 		cmd := exec.Command(binary, args...)
 		var out lockedBuffer
@@ -254,7 +260,7 @@ func TestFaultBadInputRefusedBeforeStart(t *testing.T) {
 		case <-time.After(time.Minute): // a hang detector, not a timing assertion
 			_ = cmd.Process.Kill()
 			<-done
-			t.Errorf("narrator %v hangs", c.args)
+			t.Errorf("narrator %s hangs", shown)
 			continue
 		}
 		code := -1
@@ -262,10 +268,10 @@ func TestFaultBadInputRefusedBeforeStart(t *testing.T) {
 			code = ee.ExitCode()
 		}
 		if code != 1 || !strings.Contains(out.String(), c.want) {
-			t.Errorf("narrator %v: exit %d (%v), output %q; want exit 1 saying %q", c.args, code, err, truncate(out.String(), 300), c.want)
+			t.Errorf("narrator %s: exit %d (%v), output %q; want exit 1 saying %q", shown, code, err, truncate(out.String(), 300), c.want)
 		}
 		if len(out.String()) > 2000 {
-			t.Errorf("narrator %v: %d bytes of output for one bad flag", c.args, len(out.String()))
+			t.Errorf("narrator %s: %d bytes of output for one bad flag", shown, len(out.String()))
 		}
 	}
 }

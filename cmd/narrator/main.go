@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/narrator-dev/narrator/internal/redact"
 	"github.com/narrator-dev/narrator/internal/signals"
 )
 
@@ -22,7 +23,8 @@ func main() {
 	ctx, stop := signals.Context(context.Background())
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "narrator:", err)
+		// A name the user passed is echoed back at most 200 bytes long (a 100 KB --mode once was whole).
+		fmt.Fprintln(os.Stderr, "narrator:", redact.Words(err.Error(), 200))
 		os.Exit(1)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/ratelog"
 
 	"github.com/narrator-dev/narrator/inference"
 )
@@ -91,13 +92,15 @@ type Describer struct {
 	conn  *bus.Conn
 
 	invalid, restarts, timeouts, crashes *bus.Counter
+	garbageLog                           *ratelog.Limiter // warnings about invalid lines, across restarts
 
 	mu        sync.Mutex
 	state     string
 	pid       int
 	ready     workerEvent
 	stopErr   error
-	stopped   chan struct{}
+	stopped   chan struct{} // closed when Run returns; replaced when it is called again
+	gaveUp    bool          // the last Run gave up: the next is a quiet retry
 	nRestarts int
 }
 
@@ -171,6 +174,8 @@ func New(cfg Config) (*Describer, error) {
 		timeouts: cfg.Counters.Counter(bus.CounterInferenceWorkerTimeouts),
 		crashes:  cfg.Counters.Counter(bus.CounterInferenceWorkerCrashes),
 		stopped:  make(chan struct{}),
+
+		garbageLog: ratelog.New(cfg.Logger, ratelog.DefaultEvery),
 	}, nil
 }
 

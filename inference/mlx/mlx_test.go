@@ -422,6 +422,10 @@ func TestMLXGarbageOnStdoutIsCountedNotFatal(t *testing.T) {
 	if n := h.m.invalid.Load(); n != 4 {
 		t.Errorf("%d invalid lines counted, want 4 (a banner, an unknown event, broken JSON, a 2.2 MB line)", n)
 	}
+	// Once one warning per line (852 in 30 s from a chatty library): now one, then a count.
+	if n := strings.Count(h.logs.String(), "not a protocol event"); n != 1 {
+		t.Errorf("%d warnings about invalid lines, want 1 (rate-limited)", n)
+	}
 }
 
 func TestMLXTimeoutKillsAndRestarts(t *testing.T) {
@@ -593,8 +597,9 @@ func TestMLXLoadTimeoutGivesUpAfterMaxStarts(t *testing.T) {
 	})
 	h.start(nil)
 	err := h.waitRun()
-	if we := workerError(t, err); we.Code != "load_timeout" || !strings.Contains(err.Error(), "2 failed starts") {
-		t.Fatalf("Run: %v, want load_timeout after 2 failed starts", err)
+	// Once said "…; the worker restarts; gave up after 2 failed starts".
+	if we := workerError(t, err); we.Code != "load_timeout" || !strings.Contains(err.Error(), "2 starts in a row failed") || strings.Contains(err.Error(), "restarts") {
+		t.Fatalf("Run: %v, want load_timeout after 2 failed starts, and no claim that it restarts", err)
 	}
 	if h.m.restarts.Load() != 1 {
 		t.Errorf("%d restarts, want 1", h.m.restarts.Load())

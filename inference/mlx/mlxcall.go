@@ -64,11 +64,14 @@ func (m *Describer) Describe(ctx context.Context, f bus.Frame, partial func(text
 // system prompt stays.
 func (m *Describer) DescribePrompt(ctx context.Context, f bus.Frame, prompt string, partial func(text string)) (inference.Result, error) {
 	c := &mlxCall{ctx: ctx, frame: f, prompt: prompt, result: make(chan callResult, 1), notify: make(chan struct{}, 1)}
+	m.mu.Lock()
+	stopped := m.stopped
+	m.mu.Unlock()
 	select {
 	case m.calls <- c:
 	case <-ctx.Done():
 		return inference.Result{}, ctx.Err()
-	case <-m.stopped:
+	case <-stopped:
 		return inference.Result{}, m.stoppedErr()
 	}
 	last := ""

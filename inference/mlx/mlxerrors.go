@@ -79,7 +79,7 @@ var knownFailures = []knownFailure{
 	{code: "model_not_found", fatal: true, match: []string{"RepositoryNotFoundError", "GatedRepoError", "401 Client Error", "Repository Not Found"},
 		advice: "the model id was not found on the Hugging Face hub or needs access: check the spelling, or accept its terms on huggingface.co and log in with `hf auth login`"},
 	{code: "out_of_memory", fatal: false, match: []string{"kIOGPUCommandBufferCallbackErrorOutOfMemory", "Insufficient Memory"},
-		advice: "the Mac ran out of GPU memory; the worker restarts (close other GPU-heavy apps, or use a smaller model)"},
+		advice: "the Mac ran out of GPU memory (close other GPU-heavy apps, or use a smaller model)"},
 }
 
 // classifyFailure finds the known failure in text (an error message, a log line, tool output).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/procgroup"
+	"github.com/narrator-dev/narrator/internal/ratelog"
 )
 
 // procSpec says how to start a worker process.
@@ -26,6 +27,8 @@ type procSpec struct {
 	// otherwise each line is logged at debug level (known failures at warn).
 	stderr  io.Writer
 	garbage *bus.Counter // counts stdout lines that are not events
+	// garbageLog rate-limits the warnings about them, across restarts. Default: a new limiter.
+	garbageLog *ratelog.Limiter
 }
 
 // workerProc is one running worker process: its events, its stdin writer and its exit.
@@ -39,6 +42,8 @@ type workerProc struct {
 	quit   chan struct{}    // closed by stop: nobody reads events any more
 	tail   *procgroup.Tail
 	log    *slog.Logger
+	// garbageLog says that stdout had lines that are not events, at most once per interval.
+	garbageLog *ratelog.Limiter
 
 	mu      sync.Mutex
 	exitErr error
@@ -64,6 +69,11 @@ func startProc(spec procSpec) (*workerProc, error) {
 		quit:   make(chan struct{}),
 		tail:   &procgroup.Tail{Lines: stderrTailLines},
 		log:    spec.log,
+
+		garbageLog: spec.garbageLog,
+	}
+	if p.garbageLog == nil {
+		p.garbageLog = ratelog.New(spec.log, ratelog.DefaultEvery)
 	}
 	if spec.stderr != nil {
 		cmd.Stderr = io.MultiWriter(spec.stderr, p.tail)
@@ -155,12 +165,12 @@ func (p *workerProc) readEvents(stdout io.Reader, garbage *bus.Counter) {
 		case tooLong:
 			tooLong = false
 			garbage.Add(1)
-			p.log.Warn("worker wrote a line longer than 1 MiB; ignored")
+			p.garbageLog.Warn("worker wrote a line that is not a protocol event; ignored", "err", "longer than 1 MiB")
 		case len(bytes.TrimSpace(line)) > 0:
 			ev, perr := parseEvent(line)
 			if perr != nil {
 				garbage.Add(1)
-				p.log.Warn("worker wrote a line that is not a protocol event", "err", perr)
+				p.garbageLog.Warn("worker wrote a line that is not a protocol event; ignored", "err", perr)
 				break
 			}
 			select {
@@ -179,14 +189,6 @@ func (p *workerProc) exitError() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.exitErr
-}
-
-// exitCode is the process's exit status, or -1 while it runs or when it was killed by a signal.
-func (p *workerProc) exitCode() int {
-	if p.cmd.ProcessState == nil {
-		return -1
-	}
-	return p.cmd.ProcessState.ExitCode()
 }
 
 // stop asks the worker to shut down, waits up to grace, then kills its whole process group.

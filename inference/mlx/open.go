@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/narrator-dev/narrator/inference"
 )
@@ -25,7 +26,14 @@ func open(_ context.Context, o inference.Options) (inference.Describer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d, nil
+	return degrading(d, o.Logger), nil
+}
+
+// degrading wraps d so that when its worker cannot start (or gives up after its failed starts)
+// the heuristic describes, the worker is started again in the background with capped backoff,
+// and d describes again once its worker is ready.
+func degrading(d *Describer, log *slog.Logger) inference.Describer {
+	return inference.NewRestartableFallback(d, inference.NewHeuristic(), log)
 }
 
 // find returns the mlx backend when this machine can run it and `narrator setup` has been run;

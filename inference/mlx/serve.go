@@ -83,9 +83,9 @@ func (m *Describer) do(ctx context.Context, p *workerProc, c *mlxCall, consecuti
 			}
 		case <-timer.C:
 			m.timeouts.Add(1)
-			werr := &WorkerError{Code: "timeout", Advice: fmt.Sprintf("the model did not answer within %s; the worker restarts", m.cfg.RequestTimeout)}
+			werr := &WorkerError{Code: "timeout", Advice: fmt.Sprintf("the model did not answer within %s", m.cfg.RequestTimeout)}
 			if callDone == nil {
-				werr.Advice = fmt.Sprintf("the model did not stop within %s of a cancel; the worker restarts", m.cfg.CancelGrace)
+				werr.Advice = fmt.Sprintf("the model did not stop within %s of a cancel", m.cfg.CancelGrace)
 			}
 			c.finish(inference.Result{}, werr)
 			return werr

@@ -3,36 +3,78 @@ package mlx
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/inference"
 	"github.com/narrator-dev/narrator/internal/backoff"
 )
 
-// Run, called once, starts the worker and keeps it running until ctx ends: it restarts it with capped
+// Run starts the worker and keeps it running until ctx ends: it restarts it with capped
 // backoff when it crashes, hangs or fails to load, and publishes each state change on
 // bus.SubjectWorkers when conn is not nil. It returns nil when ctx ends, and an error (a
-// *WorkerError with the fix) when the worker cannot run: then Describe fails too.
+// *WorkerError with the fix) when the worker cannot run (a fatal failure, or MaxFailedStarts
+// starts in a row that did not reach ready); Describe then fails with that error, which is
+// inference.ErrUnavailable.
+//
+// Run may be called again after it returned (inference.Fallback does, with backoff, while the
+// heuristic describes). A Run after one that gave up is a quiet retry: it starts the worker
+// once, publishes nothing unless the worker becomes ready, and returns the failure otherwise.
+// Runs never overlap.
 func (m *Describer) Run(ctx context.Context, conn *bus.Conn) error {
-	m.conn = conn
-	err := m.supervise(ctx)
 	m.mu.Lock()
-	m.stopErr = err
-	m.pid = 0
+	m.conn = conn
+	m.stopErr = nil
+	select {
+	case <-m.stopped:
+		m.stopped = make(chan struct{})
+	default:
+	}
+	retry := m.gaveUp
 	m.mu.Unlock()
+	err := m.supervise(ctx, retry)
+	m.mu.Lock()
+	if err != nil {
+		m.stopErr = stoppedError{err}
+		m.gaveUp = true
+	}
+	m.pid = 0
 	close(m.stopped)
+	m.mu.Unlock()
 	return err
 }
 
-func (m *Describer) supervise(ctx context.Context) error {
+// Serving reports whether a worker is ready for requests now.
+func (m *Describer) Serving() bool { return m.State() == bus.WorkerReady }
+
+// stoppedError is what Describe returns once Run has given up: the model cannot be used
+// (inference.ErrUnavailable) for the reason Run gave.
+type stoppedError struct{ err error }
+
+func (e stoppedError) Error() string        { return e.err.Error() }
+func (e stoppedError) Unwrap() error        { return e.err }
+func (e stoppedError) Is(target error) bool { return target == inference.ErrUnavailable }
+
+// supervise runs workers until ctx ends or it gives up. In a quiet retry (see Run) one start
+// is tried and only a ready worker is published.
+func (m *Describer) supervise(ctx context.Context, retry bool) error {
 	failedStarts, consecutive := 0, 0
+	maxFailed := m.cfg.MaxFailedStarts
+	if retry {
+		maxFailed = 1
+	}
 	for {
-		p, ready, werr := m.launch(ctx)
+		p, ready, werr := m.launch(ctx, retry)
 		wasReady := werr == nil && ctx.Err() == nil
 		if wasReady {
-			failedStarts = 0
+			failedStarts, retry, maxFailed = 0, false, m.cfg.MaxFailedStarts
+			m.mu.Lock()
+			m.gaveUp = false
+			m.mu.Unlock()
 			m.setReady(p, ready)
 			werr = m.serve(ctx, p, &consecutive)
 		} else if werr != nil {
@@ -47,18 +89,14 @@ func (m *Describer) supervise(ctx context.Context) error {
 			p.stop(grace)
 		}
 		if ctx.Err() != nil {
-			m.publish(bus.WorkerState{State: bus.WorkerStopped})
+			if !retry {
+				m.publish(bus.WorkerState{State: bus.WorkerStopped})
+			}
 			return nil
 		}
 		consecutive++
-		if werr.Fatal || failedStarts >= m.cfg.MaxFailedStarts {
-			if !werr.Fatal {
-				werr = &WorkerError{Code: werr.Code, Fatal: true, Detail: werr.Detail,
-					Advice: fmt.Sprintf("%s; gave up after %d failed starts", werr.Advice, failedStarts)}
-			}
-			m.publish(bus.WorkerState{State: bus.WorkerFailed, Code: werr.Code, Reason: werr.Error()})
-			m.cfg.Logger.Error("mlx worker cannot run", "error", werr)
-			return fmt.Errorf("mlx backend: %w", werr)
+		if werr.Fatal || failedStarts >= maxFailed {
+			return m.giveUp(werr, failedStarts, retry)
 		}
 		delay := backoff.Nth(m.cfg.BackoffMin, m.cfg.BackoffMax, consecutive)
 		m.cfg.Logger.Warn("mlx worker restarts", "error", werr, "code", werr.Code, "in", delay)
@@ -78,6 +116,24 @@ func (m *Describer) supervise(ctx context.Context) error {
 	}
 }
 
+// giveUp ends a Run that cannot get a worker ready: the failure, said once (a quiet retry
+// only logs it at debug level).
+func (m *Describer) giveUp(werr *WorkerError, failedStarts int, retry bool) error {
+	if !werr.Fatal {
+		werr = &WorkerError{Code: werr.Code, Fatal: true, Detail: werr.Detail, Advice: werr.Advice}
+		if failedStarts > 1 {
+			werr.Advice = fmt.Sprintf("%s; %d starts in a row failed", werr.Advice, failedStarts)
+		}
+	}
+	if retry {
+		m.cfg.Logger.Debug("mlx worker still cannot run", "error", werr)
+	} else {
+		m.publish(bus.WorkerState{State: bus.WorkerFailed, Code: werr.Code, Reason: werr.Error()})
+		m.cfg.Logger.Error("mlx worker cannot run", "error", werr)
+	}
+	return fmt.Errorf("mlx backend: %w", werr)
+}
+
 func noPython(python string, err error) *WorkerError {
 	return &WorkerError{Code: "no_python", Fatal: true, Detail: err.Error(),
 		Advice: fmt.Sprintf("cannot run the worker's Python %s: run `narrator setup`, or pass --worker-python (env NARRATOR_WORKER_PYTHON)", python)}
@@ -85,14 +141,14 @@ func noPython(python string, err error) *WorkerError {
 
 // launch starts a worker and waits for its ready event. The returned process, when not nil,
 // must be stopped by the caller.
-func (m *Describer) launch(ctx context.Context) (*workerProc, workerEvent, *WorkerError) {
+func (m *Describer) launch(ctx context.Context, quiet bool) (*workerProc, workerEvent, *WorkerError) {
 	layout := Layout{Root: m.cfg.DataDir}
 	env := append(os.Environ(), "PYTHONUNBUFFERED=1", "TOKENIZERS_PARALLELISM=false")
 	env = append(env, m.cfg.Env...)
 	env = append(env, hubEnv(layout, m.cfg.Online, env)...)
 	p, err := startProc(procSpec{
 		python: m.cfg.Python, args: []string{m.cfg.Script, "serve", "--model", m.cfg.ModelPath},
-		env: env, log: m.cfg.Logger, garbage: m.invalid,
+		env: env, log: m.cfg.Logger, garbage: m.invalid, garbageLog: m.garbageLog,
 	})
 	if err != nil {
 		return nil, workerEvent{}, noPython(m.cfg.Python, err)
@@ -100,8 +156,14 @@ func (m *Describer) launch(ctx context.Context) (*workerProc, workerEvent, *Work
 	m.mu.Lock()
 	m.pid = p.pid
 	m.mu.Unlock()
-	m.publish(bus.WorkerState{State: bus.WorkerStarting, PID: p.pid})
-	m.cfg.Logger.Info("mlx worker starting", "pid", p.pid, "python", m.cfg.Python, "model", m.cfg.ModelPath)
+	if !quiet {
+		m.publish(bus.WorkerState{State: bus.WorkerStarting, PID: p.pid})
+	}
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelDebug
+	}
+	m.cfg.Logger.Log(ctx, level, "mlx worker starting", "pid", p.pid, "python", m.cfg.Python, "model", m.cfg.ModelPath)
 	timer := time.NewTimer(m.cfg.LoadTimeout)
 	defer timer.Stop()
 	for {
@@ -120,7 +182,7 @@ func (m *Describer) launch(ctx context.Context) (*workerProc, workerEvent, *Work
 			}
 		case <-timer.C:
 			return p, workerEvent{}, &WorkerError{Code: "load_timeout", Detail: oneLine(p.lastWords()),
-				Advice: fmt.Sprintf("the model did not load within %s; the worker restarts", m.cfg.LoadTimeout)}
+				Advice: fmt.Sprintf("the model did not load within %s", m.cfg.LoadTimeout)}
 		case <-ctx.Done():
 			return p, workerEvent{}, nil
 		}
@@ -135,14 +197,23 @@ func (m *Describer) crashed(p *workerProc, when string) *WorkerError {
 	if f, ok := classifyFailure(words); ok {
 		return &WorkerError{Code: f.code, Advice: f.advice, Fatal: f.fatal, Detail: lastLine(words)}
 	}
-	status := "was killed"
-	if code := p.exitCode(); code >= 0 {
-		status = fmt.Sprintf("exited with status %d", code)
-	} else if err := p.exitError(); err != nil {
-		status = err.Error()
-	}
 	return &WorkerError{Code: "crashed", Detail: lastLine(words),
-		Advice: fmt.Sprintf("the model worker %s %s; it restarts", status, when)}
+		Advice: fmt.Sprintf("the model worker %s %s", exitStatus(p.cmd.ProcessState), when)}
+}
+
+// exitStatus says how a process ended, in words: "exited with status 3", "was killed
+// (signal 9)", "ended on signal 11 (segmentation fault)".
+func exitStatus(ps *os.ProcessState) string {
+	if ps == nil {
+		return "ended"
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		if sig := ws.Signal(); sig != syscall.SIGKILL {
+			return fmt.Sprintf("ended on signal %d (%s)", int(sig), sig)
+		}
+		return fmt.Sprintf("was killed (signal %d)", int(syscall.SIGKILL))
+	}
+	return fmt.Sprintf("exited with status %d", ps.ExitCode())
 }
 
 // lastLine is the last non-empty line of s.

@@ -11,13 +11,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/narrator-dev/narrator/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/narrator-dev/narrator/internal/redact"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
@@ -302,6 +304,9 @@ func (o *Describer) describePrompt(ctx context.Context, f bus.Frame, prompt stri
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := o.send(ctx, f, prompt)
+	if errors.Is(err, errNoAnswer) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return inference.Result{}, fmt.Errorf("%s accepted the request but did not answer within %s: %w", o.cfg.URL, timeout.Round(time.Millisecond), ctx.Err())
+	}
 	if err != nil {
 		return inference.Result{}, err
 	}
@@ -394,11 +399,18 @@ func (o *Describer) fallback(status int, body []byte) bool {
 	return false
 }
 
+// errNoAnswer marks a request the server took (it accepted the connection) but did not
+// answer before the request's context ended: the server was reached, so it is not
+// ErrUnavailable.
+var errNoAnswer = errors.New("no answer")
+
 // post sends the request, retrying with backoff when the server cannot be reached.
 func (o *Describer) post(ctx context.Context, endpoint string, body []byte) (*http.Response, error) {
 	wait := 250 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+		var connected atomic.Bool
+		traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
+		req, err := http.NewRequestWithContext(traced, http.MethodPost, endpoint, bytes.NewReader(body))
 		if err != nil {
 			return nil, fmt.Errorf("openai backend: %w", err)
 		}
@@ -410,6 +422,9 @@ func (o *Describer) post(ctx context.Context, endpoint string, body []byte) (*ht
 		resp, err := o.cfg.Client.Do(req)
 		if err == nil {
 			return resp, nil
+		}
+		if ctx.Err() != nil && connected.Load() {
+			return nil, fmt.Errorf("%s accepted the request but did not answer: %w: %w", endpoint, errNoAnswer, err)
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("reach model server %s (tried %d times): %w", endpoint, attempt+1, err)

@@ -284,6 +284,11 @@ func TestOpenAIRequestTimeout(t *testing.T) {
 	if err == nil || m.requests.Load() != 1 {
 		t.Fatalf("hanging server: err %v after %d requests, want a timeout after 1", err, m.requests.Load())
 	}
+	// It was reached: once "reach model server … context deadline exceeded".
+	if !strings.Contains(err.Error(), "accepted the request but did not answer within 100ms") || strings.Contains(err.Error(), "reach model server") ||
+		errors.Is(err, inference.ErrUnavailable) {
+		t.Errorf("hanging server: %v, want that it accepted the request and did not answer within 100ms (not unreachable)", err)
+	}
 }
 
 func TestOpenAIPicksAVisionModel(t *testing.T) {

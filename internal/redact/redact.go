@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -208,4 +209,28 @@ func Truncate(s string, max int) string {
 		cut--
 	}
 	return s[:cut] + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// Words truncates every run of non-space characters in s longer than max bytes (Truncate),
+// leaving the rest as is: a 100 KB name a user passed is echoed back in an error as its start
+// and its length.
+func Words(s string, max int) string {
+	var b strings.Builder
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			b.WriteString(Truncate(s[start:end], max))
+			start = -1
+		}
+	}
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			flush(i)
+			b.WriteRune(r)
+		} else if start < 0 {
+			start = i
+		}
+	}
+	flush(len(s))
+	return b.String()
 }

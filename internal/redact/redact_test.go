@@ -147,3 +147,30 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestWords(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"--backend foo: use one of auto, mlx", "--backend foo: use one of auto, mlx"},
+		{"--backend " + long + ": use one of auto", "--backend " + long[:100] + "… (5001 bytes) use one of auto"},
+		{"a\n" + long, "a\n" + long[:100] + "… (5000 bytes)"},
+	} {
+		if got := Words(c.in, 100); got != c.want {
+			t.Errorf("Words(%.20q…) = %.160q, want %.160q", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzWords(f *testing.F) {
+	f.Add("--mode " + strings.Repeat("é", 90) + " x")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Words(s, 16)
+		if len(s) <= 16 && got != s {
+			t.Fatalf("short %q changed to %q", s, got)
+		}
+		if strings.Count(got, "\n") != strings.Count(s, "\n") {
+			t.Fatalf("lines changed: %q → %q", s, got)
+		}
+	})
+}
