@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/bus/eventfmt"
 )
 
 const historyPurpose = `Prints what the narrator saw and said, from the history it keeps (narrator run --history,
@@ -41,7 +41,10 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer closeBus()
 	q := bus.HistoryQuery{Since: *since, Camera: *camera, Follow: *follow}
 	err = bus.ReadHistory(ctx, conn, q, func(e bus.HistoryEvent) error {
-		line := historyLine(e, *jsonOut)
+		line := eventfmt.Human(e.Message, e.At.Local()) // like listen, at the time it was recorded
+		if *jsonOut {
+			line = eventfmt.HistoryJSON(e)
+		}
 		if line == "" {
 			return nil
 		}
@@ -81,22 +84,4 @@ func historyBus(ctx context.Context, o busOptions, stderr io.Writer) (*bus.Conn,
 		return nil, nil, err
 	}
 	return c, func() { c.Close(); srv.Shutdown() }, nil
-}
-
-// historyLine renders a recorded event like listen does, at the time it was recorded.
-func historyLine(e bus.HistoryEvent, jsonOut bool) string {
-	if !jsonOut {
-		return humanLineAt(e.Message, e.At.Local())
-	}
-	data := json.RawMessage(e.Data)
-	if !json.Valid(data) {
-		data, _ = json.Marshal(map[string]any{"error": "not JSON", "bytes": len(e.Data)})
-	}
-	out, _ := json.Marshal(struct {
-		Subject string          `json:"subject"`
-		At      time.Time       `json:"at"`
-		Seq     uint64          `json:"seq"`
-		Data    json.RawMessage `json:"data"`
-	}{e.Subject, e.At.UTC(), e.Seq, data})
-	return string(out)
 }
