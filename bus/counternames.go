@@ -1,5 +1,10 @@
 package bus
 
+import (
+	"slices"
+	"strings"
+)
+
 // Names of the counters the stages keep in their Counters. They cross the bus in every
 // process's stats (SubjectStats), metrics exports them and the bench reads them, so each name
 // is written once, here. A bounded queue adds its own, named after the queue: NAME.dropped and
@@ -22,6 +27,9 @@ const (
 	CounterInferenceDescribed          = "inference.described"
 	CounterInferenceFailed             = "inference.failed"
 	CounterInferenceFramesDropped      = "inference.frames.dropped"
+	CounterInferenceFramesRedelivered  = "inference.frames.redelivered"
+	CounterInferenceFramesStale        = "inference.frames.stale"
+	CounterInferenceWorkInvalid        = "inference.work.invalid"
 	CounterInferenceWorkerCrashes      = "inference.worker.crashes"
 	CounterInferenceWorkerRestarts     = "inference.worker.restarts"
 	CounterInferenceWorkerTimeouts     = "inference.worker.timeouts"
@@ -47,3 +55,45 @@ const (
 	// sends now (novelty-aware sampling).
 	GaugeCaptureInterval = "capture.interval_ms"
 )
+
+// Per-camera inference outcomes: the last token of an InferenceCameraCounter name. Every frame
+// the inference stage took for a camera (sent) ends described, superseded (a newer frame of the
+// same camera replaced it while it waited, or cut its generation short) or dropped (older than
+// --max-age, failed, or no room), or is still waiting.
+const (
+	CameraSent       = "sent"
+	CameraDescribed  = "described"
+	CameraSuperseded = "superseded"
+	CameraDropped    = "dropped"
+)
+
+// CameraOutcomes lists the per-camera outcomes in their order: sent, described, superseded,
+// dropped.
+var CameraOutcomes = []string{CameraSent, CameraDescribed, CameraSuperseded, CameraDropped}
+
+// inferenceCameraPrefix starts every per-camera inference counter.
+const inferenceCameraPrefix = "inference.camera."
+
+// InferenceCameraCounter is the name of camera's counter of outcome (CameraSent, …):
+// inference.camera.CAMERA.OUTCOME.
+func InferenceCameraCounter(camera, outcome string) string {
+	return inferenceCameraPrefix + camera + "." + outcome
+}
+
+// ParseInferenceCameraCounter splits a name InferenceCameraCounter made; ok is false for any
+// other name.
+func ParseInferenceCameraCounter(name string) (camera, outcome string, ok bool) {
+	rest, found := strings.CutPrefix(name, inferenceCameraPrefix)
+	if !found {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 || i == len(rest)-1 {
+		return "", "", false
+	}
+	camera, outcome = rest[:i], rest[i+1:]
+	if ValidateCamera(camera) != nil || !slices.Contains(CameraOutcomes, outcome) {
+		return "", "", false
+	}
+	return camera, outcome, true
+}

@@ -53,3 +53,39 @@ func FuzzSubjectKind(f *testing.F) {
 		}
 	})
 }
+
+// cameraCounterCases are ParseInferenceCameraCounter's table, also the fuzz seeds.
+var cameraCounterCases = []struct {
+	name, camera, outcome string
+	ok                    bool
+}{
+	{"inference.camera.door.sent", "door", "sent", true},
+	{"inference.camera.front-door_2.superseded", "front-door_2", "superseded", true},
+	{"inference.camera.a.b.dropped", "", "", false}, // a camera name has no dot
+	{"inference.camera.door.eaten", "", "", false},
+	{"inference.camera..sent", "", "", false},
+	{"inference.camera.door.", "", "", false},
+	{"inference.described", "", "", false},
+	{"", "", "", false},
+}
+
+func TestParseInferenceCameraCounter(t *testing.T) {
+	for _, c := range cameraCounterCases {
+		camera, outcome, ok := ParseInferenceCameraCounter(c.name)
+		if camera != c.camera || outcome != c.outcome || ok != c.ok {
+			t.Errorf("%q: got %q %q %v, want %q %q %v", c.name, camera, outcome, ok, c.camera, c.outcome, c.ok)
+		}
+	}
+}
+
+func FuzzParseInferenceCameraCounter(f *testing.F) {
+	for _, c := range cameraCounterCases {
+		f.Add(c.name)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		camera, outcome, ok := ParseInferenceCameraCounter(name)
+		if ok && InferenceCameraCounter(camera, outcome) != name {
+			t.Fatalf("%q parsed as %q %q, which names %q", name, camera, outcome, InferenceCameraCounter(camera, outcome))
+		}
+	})
+}

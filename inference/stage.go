@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -48,22 +49,59 @@ type Config struct {
 	// preempts. Default: DefaultPreemptDistance; negative: every frame the capture gate calls
 	// a scene change.
 	PreemptDistance int
+	// MaxAge drops, never describes, a frame captured longer ago than this when its turn
+	// comes (counted in inference.frames.stale and the camera's dropped): one that waited so
+	// long for a free host (every host down, or far too few). A frame waiting in its camera's
+	// slot is that camera's newest, its scene still in view, so the bar is well above a
+	// model's latency times the cameras it serves. Capture stamps CapturedAt, so hosts apart
+	// need synchronised clocks (NTP). Default: 0, no limit (the command line's is
+	// DefaultMaxAge).
+	MaxAge time.Duration
+	// MaxCameras bounds the cameras with a frame waiting. Default: DefaultMaxCameras.
+	MaxCameras int
+	// Pull takes frames from the JetStream work queue (bus.OpenWork) when the describer is
+	// free, instead of from the queue group: hosts that are free take the work, a frame whose
+	// host dies is handed to another. Needs JetStream on the server. Preemption does not apply
+	// (a host sees only the frame it took). Default: false.
+	Pull bool
+	// AckWait is, with Pull, how long this host may go silent on a frame before the server
+	// hands it to another. Default: bus.DefaultWorkAckWait.
+	AckWait time.Duration
 }
 
-// Stage describes the newest frame whenever the describer is free. Frames that arrive while it
-// is busy wait in a queue of one: a newer frame replaces the waiting one (counted as dropped).
+// DefaultMaxAge is the command line's Config.MaxAge: `narrator infer --max-age`, and what
+// `narrator run` uses (there --max-age is capture's).
+const DefaultMaxAge = 10 * time.Second
+
+// DefaultFrameQueue is how many frames may wait between the bus and the scheduler: enough for
+// every camera's frame of a moment when they all change together.
+const DefaultFrameQueue = 64
+
+// Stage describes frames whenever the describer is free. Each camera has one waiting slot: a
+// newer frame of the camera replaces its waiting one (counted superseded), never another
+// camera's, and the camera that has waited longest goes next (see scheduler). With Pull the
+// JetStream work queue holds the slots instead and the stage takes a frame when it is free.
 type Stage struct {
-	cfg       Config
-	conn      *bus.Conn
-	frames    *bus.Queue[bus.Frame]
-	requests  *requests // describe-now and ask requests, and the narrator's prompt
-	described *bus.Counter
-	failed    *bus.Counter
-	cancelled *bus.Counter // generations preempted by a scene change
-	replaced  *bus.Counter // frames replaced by a newer one while the describer was busy
+	cfg         Config
+	conn        *bus.Conn
+	frames      *bus.Queue[bus.Frame] // push: frames from the queue group
+	work        *bus.WorkQueue        // pull: frames from the work queue
+	requests    *requests             // describe-now and ask requests, and the narrator's prompt
+	described   *bus.Counter
+	failed      *bus.Counter
+	cancelled   *bus.Counter // generations preempted by a scene change
+	replaced    *bus.Counter // frames replaced by a newer one of their camera while they waited
+	stale       *bus.Counter // frames older than MaxAge when their turn came
+	redelivered *bus.Counter // pull: frames a host took before and went silent on
+
+	mu      sync.Mutex
+	waiting *scheduler
+	gen     *watch        // the generation running now, watched for preemption
+	ready   chan struct{} // a frame is waiting
 }
 
-// New subscribes to frames on conn. The subscription starts buffering at once.
+// New subscribes to frames on conn (with Pull: joins the work queue). The subscription starts
+// buffering at once.
 func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.Describer == nil {
 		return nil, errors.New("inference: no describer")
@@ -77,39 +115,58 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.PreemptDistance == 0 {
 		cfg.PreemptDistance = DefaultPreemptDistance
 	}
+	if cfg.MaxAge < 0 {
+		return nil, fmt.Errorf("inference: max age %s cannot be negative", cfg.MaxAge)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Logger = cfg.Logger.With("stage", "inference", "backend", cfg.Describer.Info().Backend)
-	frames, err := bus.SubscribeFrames(conn, cfg.Subject, bus.QueueConfig{
-		Name: "inference.frames", Size: 1, Policy: bus.DropOldest, Counters: cfg.Counters,
-		Group: bus.InferenceGroup,
-	})
+	s := &Stage{
+		cfg:         cfg,
+		conn:        conn,
+		described:   cfg.Counters.Counter(bus.CounterInferenceDescribed),
+		failed:      cfg.Counters.Counter(bus.CounterInferenceFailed),
+		cancelled:   cfg.Counters.Counter(bus.CounterInferenceCancelled),
+		replaced:    cfg.Counters.Counter(bus.CounterInferenceFramesDropped),
+		stale:       cfg.Counters.Counter(bus.CounterInferenceFramesStale),
+		redelivered: cfg.Counters.Counter(bus.CounterInferenceFramesRedelivered),
+		waiting:     newScheduler(cfg.MaxCameras),
+		ready:       make(chan struct{}, 1),
+	}
+	var err error
+	if cfg.Pull {
+		s.work, err = bus.OpenWork(context.Background(), conn, bus.WorkConfig{AckWait: cfg.AckWait, Counters: cfg.Counters})
+	} else {
+		s.frames, err = bus.SubscribeFrames(conn, cfg.Subject, bus.QueueConfig{
+			Name: "inference.frames", Size: DefaultFrameQueue, Policy: bus.DropOldest, Counters: cfg.Counters,
+			Group: bus.InferenceGroup,
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inference: %w", err)
 	}
-	reqs, err := newRequests(conn, cfg.Counters)
+	s.requests, err = newRequests(conn, cfg.Counters)
 	if err != nil {
-		_ = frames.Close()
+		if s.frames != nil {
+			_ = s.frames.Close()
+		}
 		return nil, fmt.Errorf("inference: %w", err)
 	}
-	return &Stage{
-		cfg:       cfg,
-		conn:      conn,
-		frames:    frames,
-		requests:  reqs,
-		described: cfg.Counters.Counter(bus.CounterInferenceDescribed),
-		failed:    cfg.Counters.Counter(bus.CounterInferenceFailed),
-		cancelled: cfg.Counters.Counter(bus.CounterInferenceCancelled),
-		replaced:  cfg.Counters.Counter(bus.CounterInferenceFramesDropped),
-	}, nil
+	return s, nil
 }
 
 // Run describes frames until ctx ends. A describer that is a Runner runs alongside; if it
 // fails, Run stops and returns its error.
 func (s *Stage) Run(ctx context.Context) error {
-	defer func() { _ = s.frames.Close() }()
+	if s.frames != nil {
+		defer func() { _ = s.frames.Close() }()
+	}
 	defer s.requests.start(ctx, s)()
+	loop := s.loop
+	if s.work != nil {
+		loop = s.pullLoop
+	}
 	if r, ok := s.cfg.Describer.(Runner); ok {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -118,11 +175,11 @@ func (s *Stage) Run(ctx context.Context) error {
 			runErr <- r.Run(ctx, s.conn)
 			cancel()
 		}()
-		s.loop(ctx)
+		loop(ctx)
 		cancel()
 		return <-runErr
 	}
-	s.loop(ctx)
+	loop(ctx)
 	return nil
 }
 
@@ -132,79 +189,139 @@ type job struct {
 	req bus.DescribeRequest
 }
 
+// watch is the generation running now: a changed frame of its camera of at least least (see
+// magnitude) cancels it, and is remembered in by.
+type watch struct {
+	camera string
+	least  int
+	cancel context.CancelCauseFunc
+	by     *bus.Frame
+}
+
 // loop is the one goroutine that owns the describer: it describes the answer to each accepted
-// describe request, else the newest frame, one at a time, until ctx ends. Frames reach it from
-// a reader goroutine; requests from the requests' server, after it has acknowledged them.
+// describe request, else the frame of the camera that has waited longest, one at a time, until
+// ctx ends. Frames reach the scheduler from a reader goroutine; requests from the requests'
+// server, after it has acknowledged them.
 func (s *Stage) loop(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	incoming := make(chan bus.Frame)
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
-		s.readFrames(ctx, incoming)
+		s.readFrames(ctx)
 	}()
 	defer func() {
 		cancel()
 		<-readerDone
 	}()
-	var next *bus.Frame            // the newest frame that arrived during the last generation
 	least := s.cfg.PreemptDistance // the least change that preempts the next generation
+	first := ""                    // the camera whose frame preempted: it goes next
 	for {
-		var j job
-		select { // an accepted request goes first: someone is waiting for its answer
-		case j = <-s.requests.jobs:
-		default:
-			if next != nil {
-				j, next = job{f: *next}, nil
-				break
-			}
-			var ok bool
-			select {
-			case j = <-s.requests.jobs:
-			case j.f, ok = <-incoming:
-				if !ok {
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
+		j, ok := s.nextJob(ctx, first)
+		if !ok {
+			return
 		}
+		first = ""
 		asked := j.req.ID != ""
 		watch := least
 		if !s.cfg.Preempt || asked {
 			watch = noPreempt
 		}
-		newest, cancelled := s.describeWatching(ctx, j, incoming, watch)
-		if newest != nil {
-			if next != nil {
-				s.replaced.Add(1)
-			}
-			next = newest
-		}
+		by := s.describeWatching(ctx, j, watch)
 		if !asked {
 			least = s.cfg.PreemptDistance
-			if cancelled && newest != nil {
-				least = s.magnitude(*newest) + 1 // only a larger change preempts the replacement
+			if by != nil {
+				least = s.magnitude(*by) + 1 // only a larger change preempts the replacement
+				first = by.Camera
 			}
 		}
 	}
 }
 
-// readFrames takes frames from the bus, remembers each for describe requests, and hands them
-// to the loop, until ctx ends; then it closes out.
-func (s *Stage) readFrames(ctx context.Context, out chan<- bus.Frame) {
-	defer close(out)
+// nextJob waits for the next generation: an accepted request first (someone is waiting for its
+// answer), else first's waiting frame, else the frame of the camera that has waited longest.
+// A frame older than MaxAge is dropped (counted stale) and the next one taken. ok is false once
+// ctx ends.
+func (s *Stage) nextJob(ctx context.Context, first string) (j job, ok bool) {
+	for {
+		select {
+		case j = <-s.requests.jobs:
+			return j, true
+		default:
+		}
+		s.mu.Lock()
+		f, found := s.waiting.take(first)
+		if !found {
+			f, found = s.waiting.next()
+		}
+		s.mu.Unlock()
+		first = ""
+		if found {
+			if s.isStale(f) {
+				continue
+			}
+			return job{f: f}, true
+		}
+		select {
+		case j = <-s.requests.jobs:
+			return j, true
+		case <-s.ready:
+		case <-ctx.Done():
+			return job{}, false
+		}
+	}
+}
+
+// isStale reports, and counts, a frame that waited longer than MaxAge since it was captured.
+func (s *Stage) isStale(f bus.Frame) bool {
+	if s.cfg.MaxAge <= 0 || f.CapturedAt.IsZero() || time.Since(f.CapturedAt) <= s.cfg.MaxAge {
+		return false
+	}
+	s.stale.Add(1)
+	s.cameraCount(f.Camera, bus.CameraDropped)
+	s.cfg.Logger.Debug("frame too old to describe", "frame", f.ID, "camera", f.Camera, "age", time.Since(f.CapturedAt).Round(time.Millisecond), "max_age", s.cfg.MaxAge)
+	return true
+}
+
+// cameraCount counts one outcome of camera's frames.
+func (s *Stage) cameraCount(camera, outcome string) {
+	s.cfg.Counters.Counter(bus.InferenceCameraCounter(camera, outcome)).Add(1)
+}
+
+// readFrames takes frames from the bus, remembers each for describe requests, and offers them
+// to the scheduler, until ctx ends.
+func (s *Stage) readFrames(ctx context.Context) {
 	for {
 		f, err := s.frames.Next(ctx)
 		if err != nil {
 			return
 		}
 		s.requests.remember(f)
-		select {
-		case out <- f:
-		case <-ctx.Done():
-			return
-		}
+		s.offer(f)
+	}
+}
+
+// offer puts f in its camera's slot and, if it shows a new scene of the camera being described
+// now, a change of at least the generation's least, cancels that generation.
+func (s *Stage) offer(f bus.Frame) {
+	s.cameraCount(f.Camera, bus.CameraSent)
+	s.mu.Lock()
+	old, accepted := s.waiting.put(f)
+	if g := s.gen; g != nil && accepted && g.by == nil && f.Camera == g.camera && f.Reason == bus.FrameChanged && s.magnitude(f) >= g.least {
+		g.by = &f
+		g.cancel(&preemption{by: f})
+	}
+	s.mu.Unlock()
+	switch {
+	case !accepted:
+		s.cameraCount(f.Camera, bus.CameraDropped)
+		s.cfg.Logger.Warn("frame dropped: too many cameras waiting", "camera", f.Camera, "max_cameras", s.waiting.max)
+	case old != nil:
+		s.replaced.Add(1)
+		s.cameraCount(old.Camera, bus.CameraSuperseded)
+	}
+	select {
+	case s.ready <- struct{}{}:
+	default:
 	}
 }
 
@@ -225,43 +342,24 @@ func (p *preemption) Error() string {
 	return fmt.Sprintf("preempted by frame %s (%s)", p.by.ID, changeWords(p.by))
 }
 
-// describeWatching describes j while taking the frames that arrive meanwhile, keeping the
-// newest (the others are counted as replaced). If one of them shows a new scene of the frame's
-// camera, a change of at least least (see magnitude), the generation is cancelled. It returns
-// the newest frame that arrived, if any (the one that preempted, if one did), and whether the
-// generation was cancelled.
-func (s *Stage) describeWatching(ctx context.Context, j job, incoming <-chan bus.Frame, least int) (*bus.Frame, bool) {
+// describeWatching describes j while offer watches the frames that arrive meanwhile: one that
+// shows a new scene of j's camera, a change of at least least (see magnitude), cancels the
+// generation. It returns that frame if it cancelled the generation, else nil.
+func (s *Stage) describeWatching(ctx context.Context, j job, least int) *bus.Frame {
 	gctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := make(chan struct{})
-	newest := make(chan *bus.Frame, 1)
-	go func() {
-		var held *bus.Frame
-		defer func() { newest <- held }()
-		for {
-			var nf bus.Frame
-			var ok bool
-			select {
-			case <-stop:
-				return
-			case nf, ok = <-incoming:
-				if !ok {
-					return
-				}
-			}
-			if held != nil {
-				s.replaced.Add(1)
-			}
-			held = &nf
-			if nf.Camera == j.f.Camera && nf.Reason == bus.FrameChanged && s.magnitude(nf) >= least {
-				cancel(&preemption{by: nf})
-				return
-			}
-		}
-	}()
+	w := &watch{camera: j.f.Camera, least: least, cancel: cancel}
+	s.mu.Lock()
+	s.gen = w
+	s.mu.Unlock()
 	cancelled := s.describe(gctx, j.f, j.req)
-	close(stop)
-	return <-newest, cancelled
+	s.mu.Lock()
+	s.gen = nil
+	s.mu.Unlock()
+	if !cancelled {
+		return nil
+	}
+	return w.by
 }
 
 // describe runs the describer on one frame and publishes its partial and final descriptions;
@@ -290,6 +388,7 @@ func (s *Stage) describe(ctx context.Context, f bus.Frame, req bus.DescribeReque
 	var pre *preemption
 	if err != nil && errors.As(context.Cause(ctx), &pre) {
 		s.cancelled.Add(1)
+		s.cameraCount(f.Camera, bus.CameraSuperseded)
 		d.Cancelled, d.Text = pre.Error(), said
 		d.Error = "cancelled: " + d.Cancelled
 		s.cfg.Logger.Debug("generation cancelled", "frame", f.ID, "reason", d.Cancelled)
@@ -301,10 +400,12 @@ func (s *Stage) describe(ctx context.Context, f bus.Frame, req bus.DescribeReque
 			return false
 		}
 		s.failed.Add(1)
+		s.cameraCount(f.Camera, bus.CameraDropped)
 		d.Error = err.Error()
 		s.cfg.Logger.Warn("inference failed", "frame", f.ID, "err", err)
 	} else {
 		s.described.Add(1)
+		s.cameraCount(f.Camera, bus.CameraDescribed)
 		d.Text, d.Metadata = res.Text, res.Metadata
 		if !res.FirstTokenAt.IsZero() {
 			d.FirstTokenAt = res.FirstTokenAt.UTC()

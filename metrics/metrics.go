@@ -254,6 +254,8 @@ var (
 		"Frames this process read from its sources.", nil, nil)
 	framesDroppedDesc = prometheus.NewDesc("narrator_frames_dropped_total",
 		"Frames this process gave up, by reason: unchanged (dedup), superseded (a newer frame replaced it), stale, invalid, failed, model_busy (replaced while the model was busy).", []string{"reason"}, nil)
+	cameraFramesDesc = prometheus.NewDesc("narrator_inference_camera_frames_total",
+		"Frames the inference stage of this process took, by camera and outcome: sent (taken), described, superseded (a newer frame of the same camera replaced it), dropped (stale, failed, or no room).", []string{"camera", "outcome"}, nil)
 )
 
 // Describe sends the fixed descriptors; the set of counter names grows at run time.
@@ -261,6 +263,7 @@ func (c countersCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- counterDesc
 	ch <- framesReadDesc
 	ch <- framesDroppedDesc
+	ch <- cameraFramesDesc
 }
 
 // Collect reads the counters.
@@ -281,6 +284,11 @@ func (c countersCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(framesReadDesc, prometheus.CounterValue, float64(snap[bus.CounterCaptureFramesRead]))
 	for name, reason := range droppedFrames {
 		ch <- prometheus.MustNewConstMetric(framesDroppedDesc, prometheus.CounterValue, float64(snap[name]), reason)
+	}
+	for name, v := range snap {
+		if camera, outcome, ok := bus.ParseInferenceCameraCounter(name); ok {
+			ch <- prometheus.MustNewConstMetric(cameraFramesDesc, prometheus.CounterValue, float64(v), camera, outcome)
+		}
 	}
 }
 

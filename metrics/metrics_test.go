@@ -59,6 +59,8 @@ func TestScrapeSeesBusEventsAndCounters(t *testing.T) {
 	counters.Counter("capture.frames_read").Add(40)
 	counters.Counter("capture.frames_unchanged").Add(30)
 	counters.Counter("inference.cancelled").Add(2)
+	counters.Counter(bus.InferenceCameraCounter("door", bus.CameraSent)).Add(5)
+	counters.Counter(bus.InferenceCameraCounter("door", bus.CameraSuperseded)).Add(2)
 
 	m, err := metrics.New(bustest.Conn(t, srv, "metrics"), metrics.Config{Counters: counters})
 	if err != nil {
@@ -120,31 +122,33 @@ func TestScrapeSeesBusEventsAndCounters(t *testing.T) {
 	}
 
 	want := map[string]float64{
-		`narrator_frames_total{camera="cam0",reason="first"}`:          1,
-		`narrator_frames_total{camera="cam0",reason="changed"}`:        2,
-		`narrator_inferences_total{backend="sim",outcome="described"}`: 1,
-		`narrator_inferences_total{backend="sim",outcome="cancelled"}`: 1,
-		`narrator_inferences_total{backend="sim",outcome="failed"}`:    1,
-		`narrator_latency_seconds_count{stage="capture_to_inference"}`: 3,
-		`narrator_latency_seconds_sum{stage="capture_to_inference"}`:   0.14,
-		`narrator_latency_seconds_count{stage="first_token"}`:          2,
-		`narrator_latency_seconds_sum{stage="first_token"}`:            0.4,
-		`narrator_latency_seconds_count{stage="inference"}`:            1,
-		`narrator_latency_seconds_sum{stage="inference"}`:              1.0,
-		`narrator_latency_seconds_bucket{stage="inference",le="0.75"}`: 0,
-		`narrator_latency_seconds_bucket{stage="inference",le="1"}`:    1,
-		`narrator_latency_seconds_count{stage="glass_to_ear"}`:         1,
-		`narrator_latency_seconds_sum{stage="glass_to_ear"}`:           1.4,
-		`narrator_utterances_spoken_total`:                             1,
-		`narrator_utterances_interrupted_total`:                        1,
-		`narrator_utterances_suppressed_total{reason="duplicate"}`:     1,
-		`narrator_utterances_dropped_total{reason="stale"}`:            1,
-		`narrator_worker_restarts_total{backend="mlx",code="crashed"}`: 1,
-		`narrator_frames_read_total`:                                   40,
-		`narrator_frames_dropped_total{reason="unchanged"}`:            30,
-		`narrator_frames_dropped_total{reason="model_busy"}`:           0,
-		`narrator_counter_total{name="inference.cancelled"}`:           2,
-		`narrator_counter_total{name="capture.frames_read"}`:           40,
+		`narrator_frames_total{camera="cam0",reason="first"}`:                        1,
+		`narrator_frames_total{camera="cam0",reason="changed"}`:                      2,
+		`narrator_inferences_total{backend="sim",outcome="described"}`:               1,
+		`narrator_inferences_total{backend="sim",outcome="cancelled"}`:               1,
+		`narrator_inferences_total{backend="sim",outcome="failed"}`:                  1,
+		`narrator_latency_seconds_count{stage="capture_to_inference"}`:               3,
+		`narrator_latency_seconds_sum{stage="capture_to_inference"}`:                 0.14,
+		`narrator_latency_seconds_count{stage="first_token"}`:                        2,
+		`narrator_latency_seconds_sum{stage="first_token"}`:                          0.4,
+		`narrator_latency_seconds_count{stage="inference"}`:                          1,
+		`narrator_latency_seconds_sum{stage="inference"}`:                            1.0,
+		`narrator_latency_seconds_bucket{stage="inference",le="0.75"}`:               0,
+		`narrator_latency_seconds_bucket{stage="inference",le="1"}`:                  1,
+		`narrator_latency_seconds_count{stage="glass_to_ear"}`:                       1,
+		`narrator_latency_seconds_sum{stage="glass_to_ear"}`:                         1.4,
+		`narrator_utterances_spoken_total`:                                           1,
+		`narrator_utterances_interrupted_total`:                                      1,
+		`narrator_utterances_suppressed_total{reason="duplicate"}`:                   1,
+		`narrator_utterances_dropped_total{reason="stale"}`:                          1,
+		`narrator_worker_restarts_total{backend="mlx",code="crashed"}`:               1,
+		`narrator_frames_read_total`:                                                 40,
+		`narrator_frames_dropped_total{reason="unchanged"}`:                          30,
+		`narrator_frames_dropped_total{reason="model_busy"}`:                         0,
+		`narrator_counter_total{name="inference.cancelled"}`:                         2,
+		`narrator_counter_total{name="capture.frames_read"}`:                         40,
+		`narrator_inference_camera_frames_total{camera="door",outcome="sent"}`:       5,
+		`narrator_inference_camera_frames_total{camera="door",outcome="superseded"}`: 2,
 	}
 	url := s.URL()
 	var got map[string]float64

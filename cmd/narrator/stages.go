@@ -46,6 +46,8 @@ type inferOptions struct {
 	preempt bool
 	// preemptDistance is the least hash distance of a change that preempts.
 	preemptDistance int
+	// work has --pull and --max-age (pullflags.go).
+	work pullOptions
 }
 
 func (o *inferOptions) register(fs *flag.FlagSet) {
@@ -56,6 +58,7 @@ func (o *inferOptions) register(fs *flag.FlagSet) {
 	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
 	fs.BoolVar(&o.preempt, "preempt", inference.DefaultPreempt, "when the scene changes while the model still describes the old one, cancel that and describe the new scene at once (answers to questions are never cancelled)")
 	fs.IntVar(&o.preemptDistance, "preempt-distance", inference.DefaultPreemptDistance, "least perceptual-hash distance (of 64 bits) of a change that preempts; steady motion moves it by under 10, a cut by 25 or more")
+	o.work.register(fs)
 }
 
 func (o *inferOptions) validate(*common) error {
@@ -78,7 +81,8 @@ func (o *inferOptions) build(e env) ([]stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	i, err := inference.New(c, inference.Config{Describer: d, Counters: e.counters, Logger: e.log, Preempt: o.preempt, PreemptDistance: o.preemptDistance})
+	i, err := inference.New(c, inference.Config{Describer: d, Counters: e.counters, Logger: e.log, Preempt: o.preempt, PreemptDistance: o.preemptDistance,
+		Pull: o.work.pull, MaxAge: o.work.frameMaxAge()})
 	if err != nil {
 		return nil, err
 	}
