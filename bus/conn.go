@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,47 @@ import (
 
 // ErrTooLarge is returned when a message would exceed MaxPayload.
 var ErrTooLarge = errors.New("message larger than the bus max payload")
+
+// How a client made by Dial finds its server again. A cluster's nodes are given as several URLs,
+// comma-separated ("nats://a:4222,nats://b:4222"), or as one seed URL: the server tells the
+// client the other nodes of its cluster (nats.go's discovered servers). When the connection is
+// lost the client tries every known node at once, one after the other, and waits
+// DefaultReconnectWait only after each has failed; it never gives up.
+const (
+	// DefaultReconnectWait is the pause after every known server has refused a reconnection.
+	DefaultReconnectWait = 500 * time.Millisecond
+	// DefaultDialTimeout bounds one attempt to reach one server, so a node whose host is gone
+	// (no answer at all) delays the move to the next node by at most this.
+	DefaultDialTimeout = 2 * time.Second
+	// DefaultPingInterval is how often a client asks its server for a PONG. A host that loses
+	// power or its network closes no socket: after DefaultMaxPingsOut unanswered pings the
+	// client treats the server as gone and moves on, so a silent node is left within
+	// DefaultPingInterval × (DefaultMaxPingsOut+1) (6 s). nats.go's own default is 2 minutes.
+	DefaultPingInterval = 2 * time.Second
+	// DefaultMaxPingsOut is how many pings may go unanswered before the server is given up.
+	DefaultMaxPingsOut = 2
+	// DefaultReconnectBufSize bounds what a client keeps of its publishes while it has no
+	// server (nats.go's default, 8 MiB: a few seconds of frames, and every event); what does not
+	// fit fails to publish and is counted by the stage that published it.
+	DefaultReconnectBufSize = 8 << 20
+)
+
+// dialOptions are the connection options of Dial: the reconnection tuning above, and a connect
+// timeout that never exceeds ctx's deadline.
+func dialOptions(ctx context.Context) []nats.Option {
+	timeout := DefaultDialTimeout
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < timeout {
+		timeout = max(time.Until(deadline), time.Millisecond)
+	}
+	return []nats.Option{
+		nats.RetryOnFailedConnect(false),
+		nats.ReconnectWait(DefaultReconnectWait),
+		nats.Timeout(timeout),
+		nats.PingInterval(DefaultPingInterval),
+		nats.MaxPingsOutstanding(DefaultMaxPingsOut),
+		nats.ReconnectBufSize(DefaultReconnectBufSize),
+	}
+}
 
 // Conn is a client connection to the bus.
 type Conn struct {
@@ -37,7 +79,9 @@ func connect(url, name string, log *slog.Logger, opts ...nats.Option) (*Conn, er
 				log.Warn("bus disconnected", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("bus reconnected", "url", redact.URL(nc.ConnectedUrl())) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("bus reconnected", "url", redact.URL(nc.ConnectedUrl()), "server", nc.ConnectedServerName())
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
 			if sub != nil {

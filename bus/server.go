@@ -184,17 +184,15 @@ func (s *Server) Shutdown() {
 	s.unlock()
 }
 
-// Dial connects to an existing NATS server at url (several may be given, comma-separated),
-// presenting auth. After the first connection it reconnects forever if the server goes away.
+// Dial connects to an existing NATS server at url, presenting auth. Several URLs may be given,
+// comma-separated (the nodes of a cluster; one node's URL is enough to learn the others). After
+// the first connection it reconnects forever if the server goes away, to any node of the
+// cluster (see DefaultReconnectWait and the constants beside it).
 func Dial(ctx context.Context, url, name string, auth Auth, log *slog.Logger) (*Conn, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	opts := append(auth.options(), nats.RetryOnFailedConnect(false), nats.ReconnectWait(500*time.Millisecond))
-	if deadline, ok := ctx.Deadline(); ok {
-		opts = append(opts, nats.Timeout(time.Until(deadline)))
-	}
-	c, err := connect(url, name, log, opts...)
+	c, err := connect(url, name, log, append(auth.options(), dialOptions(ctx)...)...)
 	if err != nil {
 		shown := redact.URL(url)
 		if errors.Is(err, nats.ErrNoServers) {

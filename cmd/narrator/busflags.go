@@ -25,10 +25,10 @@ type busOptions struct {
 // register adds the bus flags; embedded says whether the command can embed a server.
 func (o *busOptions) register(fs *flag.FlagSet, embedded bool) {
 	if embedded {
-		fs.StringVar(&o.natsURL, "nats", "", "use the NATS server at this URL instead of embedding one (e.g. nats://127.0.0.1:4222)")
+		fs.StringVar(&o.natsURL, "nats", "", "use the NATS server at this URL instead of embedding one (e.g. nats://127.0.0.1:4222); a cluster's nodes comma-separated, or one node's URL, fail over to each other")
 		fs.StringVar(&o.listen, "listen", "", "also accept TCP clients on HOST:PORT (loopback unless a host is named; default: no port)")
 	} else {
-		fs.StringVar(&o.natsURL, "nats", "nats://127.0.0.1:4222", "the NATS server to use")
+		fs.StringVar(&o.natsURL, "nats", "nats://127.0.0.1:4222", "the NATS server to use; a cluster's nodes comma-separated (nats://a:4222,nats://b:4222), or one node's URL, fail over to each other")
 	}
 	fs.StringVar(&o.auth.Token, "token", envOr("NARRATOR_NATS_TOKEN", ""), "token clients must present (env NARRATOR_NATS_TOKEN)")
 	fs.StringVar(&o.auth.User, "user", envOr("NARRATOR_NATS_USER", ""), "user name clients must present, with --password (env NARRATOR_NATS_USER)")
