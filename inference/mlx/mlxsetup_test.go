@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/doctor"
 )
 
 // setupHarness runs Setup with the stand-in uv (testdata/bin/uv), which makes a "venv" whose
@@ -230,7 +230,7 @@ func TestMLXChecks(t *testing.T) {
 		t.Fatalf("setup: %v\n%s", err, h.out.String())
 	}
 	t.Setenv("PATH", filepath.Join(standinPath(t), "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
-	status := func(checks []inference.Check) map[string]string {
+	status := func(checks []doctor.Check) map[string]string {
 		m := map[string]string{}
 		for _, c := range checks {
 			m[c.Name] = c.Status
@@ -239,20 +239,20 @@ func TestMLXChecks(t *testing.T) {
 	}
 	ok := status(Checks(context.Background(), CheckConfig{DataDir: h.cfg.DataDir, Platform: "darwin/arm64"}))
 	for _, name := range []string{"platform", "uv", "python env", "mlx-vlm", "model"} {
-		if ok[name] != inference.CheckOK {
+		if ok[name] != doctor.OK {
 			t.Errorf("after setup, check %s is %q, want ok (all: %v)", name, ok[name], ok)
 		}
 	}
 	other := Checks(context.Background(), CheckConfig{DataDir: h.cfg.DataDir, Platform: "darwin/arm64", Model: "org/other"})
-	if c := other[len(other)-1]; c.Name != "model" || c.Status != inference.CheckFail || c.Fix != "narrator setup --model org/other" {
+	if c := other[len(other)-1]; c.Name != "model" || c.Status != doctor.Fail || c.Fix != "narrator setup --model org/other" {
 		t.Errorf("model check for a model never downloaded: %+v", c)
 	}
 	linux := status(Checks(context.Background(), CheckConfig{DataDir: h.cfg.DataDir, Platform: "linux/amd64"}))
-	if linux["platform"] != inference.CheckWarn || linux["model"] != inference.CheckSkip {
+	if linux["platform"] != doctor.Warn || linux["model"] != doctor.Skip {
 		t.Errorf("off Apple Silicon: %v, want the platform warned and the MLX checks skipped", linux)
 	}
 	missing := status(Checks(context.Background(), CheckConfig{DataDir: t.TempDir(), Platform: "darwin/arm64"}))
-	if missing["python env"] != inference.CheckFail || missing["model"] != inference.CheckFail {
+	if missing["python env"] != doctor.Fail || missing["model"] != doctor.Fail {
 		t.Errorf("without setup: %v, want python env and model failed", missing)
 	}
 }

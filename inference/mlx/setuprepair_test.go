@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/doctor"
 )
 
 // mustSetup runs setup and fails the test with its output when it fails.
@@ -228,7 +228,7 @@ func TestDoctorSeesWhatSetupRepairs(t *testing.T) {
 	h.mustSetup(nil)
 	l := Layout{Root: h.cfg.DataDir}
 	t.Setenv("PATH", filepath.Join(standinPath(t), "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
-	check := func(name string) inference.Check {
+	check := func(name string) doctor.Check {
 		t.Helper()
 		for _, c := range Checks(context.Background(), CheckConfig{DataDir: h.cfg.DataDir, Platform: "darwin/arm64"}) {
 			if c.Name == name {
@@ -236,9 +236,9 @@ func TestDoctorSeesWhatSetupRepairs(t *testing.T) {
 			}
 		}
 		t.Fatalf("no %s check", name)
-		return inference.Check{}
+		return doctor.Check{}
 	}
-	if c := check("mlx-vlm"); c.Status != inference.CheckOK {
+	if c := check("mlx-vlm"); c.Status != doctor.OK {
 		t.Fatalf("after setup: %+v", c)
 	}
 
@@ -248,7 +248,7 @@ func TestDoctorSeesWhatSetupRepairs(t *testing.T) {
 	if err := writeSetupState(l, st); err != nil {
 		t.Fatal(err)
 	}
-	if c := check("mlx-vlm"); c.Status != inference.CheckWarn || !strings.Contains(c.Detail, "other pins") || !strings.Contains(c.Fix, "narrator setup") {
+	if c := check("mlx-vlm"); c.Status != doctor.Warn || !strings.Contains(c.Detail, "other pins") || !strings.Contains(c.Fix, "narrator setup") {
 		t.Errorf("stale pins: %+v, want a warning and narrator setup", c)
 	}
 
@@ -256,12 +256,12 @@ func TestDoctorSeesWhatSetupRepairs(t *testing.T) {
 	if err := os.Remove(filepath.Join(l.Venv(), "site", "mlx")); err != nil {
 		t.Fatal(err)
 	}
-	if c := check("mlx-vlm"); c.Status != inference.CheckFail || !strings.Contains(c.Detail, "does not import") || !strings.Contains(c.Fix, "repairs") {
+	if c := check("mlx-vlm"); c.Status != doctor.Fail || !strings.Contains(c.Detail, "does not import") || !strings.Contains(c.Fix, "repairs") {
 		t.Errorf("broken install: %+v, want a failure that says setup repairs it", c)
 	}
 
 	t.Setenv("FAKE_UV_VERSION", "0.6.7")
-	if c := check("uv"); c.Status != inference.CheckFail || !strings.Contains(c.Detail, MinUVVersion) || !strings.Contains(c.Fix, "uv self update") {
+	if c := check("uv"); c.Status != doctor.Fail || !strings.Contains(c.Detail, MinUVVersion) || !strings.Contains(c.Fix, "uv self update") {
 		t.Errorf("old uv: %+v, want a failure naming %s and how to update", c, MinUVVersion)
 	}
 }
