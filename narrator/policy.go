@@ -239,14 +239,7 @@ func (p *Policy) Partial(d bus.Description, requested bool, now time.Time) *Say 
 	if !requested && p.quiet() != "" {
 		return nil
 	}
-	complete, _ := splitSentences(lines(d.Text), false)
-	first, used := "", 0
-	for i, s := range complete {
-		if c := cleanSentence(s); c != "" {
-			first, used = c, i+1
-			break
-		}
-	}
+	first, used := normalise(d.Text).first()
 	if first == "" {
 		return nil
 	}
@@ -298,7 +291,8 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 		}
 		return suppress(bus.ReasonFailed)
 	}
-	sentences := clean(d.Text)
+	t := normalise(d.Text)
+	sentences := t.from(0)
 	if len(sentences) == 0 {
 		return suppress(bus.ReasonEmpty)
 	}
@@ -307,7 +301,7 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 	v := Verdict{Text: text}
 	if first := p.historyText(d.ID); st != nil && st.spoke && first != "" {
 		// The first sentence was said already: say the rest that the verbosity allows.
-		rest := p.rest(d.Text, st.sentences)
+		rest := t.from(st.sentences)
 		v.Action = bus.ActionSpeak
 		full := []string{first}
 		for _, r := range rest {
@@ -346,19 +340,6 @@ func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict
 	v.Action = bus.ActionSpeak
 	v.Say = &Say{Text: text, Priority: p.priority(g.words, requested), NotAfter: deadline}
 	return v
-}
-
-// rest is the cleaned sentences of a final text after the first n raw sentences.
-func (p *Policy) rest(text string, n int) []string {
-	complete, tail := splitSentences(lines(text), false)
-	var raw []string
-	if n < len(complete) {
-		raw = complete[n:]
-	}
-	if tail != "" {
-		raw = append(raw, tail)
-	}
-	return clean(strings.Join(raw, " "))
 }
 
 func (p *Policy) historyText(id string) string {

@@ -2,6 +2,7 @@ package narrator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -404,6 +405,25 @@ func FuzzClean(f *testing.F) {
 		for _, v := range []Verbosity{Short, Normal, Detailed} {
 			for _, s := range limit(clean(text), v) {
 				checkSaid(t, text, s)
+			}
+		}
+		// The sentence a partial says first is the final text's first, and what the final
+		// says after it is among the final text's sentences (but for an unfinished fragment
+		// that ends it, said when nothing else is left): one normalised value, one split.
+		tx := normalise(text)
+		all := tx.from(0)
+		if first, used := tx.first(); first != "" {
+			if len(all) == 0 || all[0] != first {
+				t.Errorf("%q: first sentence %q, but the whole text says %q", text, first, all)
+			}
+			rest := tx.from(used)
+			for i, r := range rest {
+				if i == len(rest)-1 && tx.tail != "" {
+					break
+				}
+				if !slices.ContainsFunc(all, func(a string) bool { return strings.EqualFold(a, r) }) {
+					t.Errorf("%q: the rest after %d sentences holds %q, which the whole text %q does not", text, used, r, all)
+				}
 			}
 		}
 	})

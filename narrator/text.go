@@ -175,18 +175,44 @@ func hasWord(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
 }
 
-// clean turns a final description into the sentences worth saying: boilerplate stripped, an
+// text is a description's text normalised once, as it travels through the policy: model markup
+// and list markers gone, lines ended as sentences, and split into the complete sentences as the
+// model wrote them and the unfinished tail. Nothing else in the package splits sentences.
+type text struct {
+	sentences []string
+	tail      string
+}
+
+// normalise turns a description's text into a text.
+func normalise(s string) text {
+	complete, tail := splitSentences(lines(s), false)
+	return text{sentences: complete, tail: tail}
+}
+
+// first is the first complete sentence worth saying, cleaned, and how many sentences it took;
+// "" when no complete sentence is worth saying yet.
+func (t text) first() (sentence string, used int) {
+	for i, s := range t.sentences {
+		if c := cleanSentence(s); c != "" {
+			return c, i + 1
+		}
+	}
+	return "", 0
+}
+
+// from is the sentences worth saying from complete sentence n on: boilerplate stripped, an
 // unfinished trailing fragment dropped when a complete sentence precedes it (else kept whole
 // and ended with a period).
-func clean(text string) []string {
-	complete, tail := splitSentences(lines(text), false)
+func (t text) from(n int) []string {
 	var out []string
-	for _, s := range complete {
-		out = appendNew(out, cleanSentence(s))
+	if n < len(t.sentences) {
+		for _, s := range t.sentences[n:] {
+			out = appendNew(out, cleanSentence(s))
+		}
 	}
-	if tail != "" {
-		if endsSentence(tail) || len(out) == 0 {
-			if c := cleanSentence(tail); c != "" {
+	if t.tail != "" {
+		if endsSentence(t.tail) || len(out) == 0 {
+			if c := cleanSentence(t.tail); c != "" {
 				if !endsSentence(c) {
 					c = strings.TrimRight(c, ",;:-– ") + "."
 				}
@@ -196,6 +222,9 @@ func clean(text string) []string {
 	}
 	return out
 }
+
+// clean is the sentences of a final description worth saying (normalise(text).from(0)).
+func clean(s string) []string { return normalise(s).from(0) }
 
 // appendNew appends sentence s unless it is empty or repeats one already there (models that
 // loop say the same sentence again).
