@@ -47,6 +47,17 @@ const (
 	CounterSpeechSpoken          = "speech.spoken"
 	CounterSpeechStale           = "speech.stale"
 	CounterSpeechSuperseded      = "speech.superseded"
+
+	// CounterWebClientDropped counts events a slow browser's full queue gave up (the page
+	// resynchronises from the history).
+	CounterWebClientDropped = "web.client.dropped"
+	// CounterWebCaptionsDropped counts the oldest spoken lines forgotten by /captions.vtt and
+	// /captions.srt once they keep their maximum.
+	CounterWebCaptionsDropped = "web.captions.dropped"
+	// CounterWebControls counts the controls the page sent; CounterWebControlsInvalid those
+	// refused before reaching the bus.
+	CounterWebControls        = "web.controls"
+	CounterWebControlsInvalid = "web.controls.invalid"
 )
 
 // Names of the gauges (Counters.Gauge): current values, published in Stats.Gauges.
