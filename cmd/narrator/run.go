@@ -70,7 +70,7 @@ func runNarration(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	capture, speak := &captureOptions{drained: true}, &speakOptions{}
 	return pipeline{name: "run", purpose: runPurpose, embedded: true, parts: []part{
 		&eventsOptions{}, &historyOptions{}, speak, &narrateOptions{}, &inferOptions{}, &transcriptOptions{},
-		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{},
+		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{}, &webOptions{speak: speak},
 	}}.run(ctx, args, stdout, stderr)
 }
 
@@ -78,7 +78,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return pipeline{
 		name:    "capture",
 		purpose: "Runs only the capture stage: publishes a source's new scenes as frames on the bus at --nats.",
-		parts:   []part{&eventsOptions{}, &captureOptions{}, &metricsOptions{}},
+		parts:   []part{&eventsOptions{}, &captureOptions{}, &metricsOptions{}, &webOptions{}},
 	}.run(ctx, args, stdout, stderr)
 }
 
@@ -86,16 +86,17 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return pipeline{
 		name:    "infer",
 		purpose: "Runs only the inference stage against the bus at --nats. Several infer processes share\nthe frames: each frame goes to one of them.",
-		parts:   []part{&eventsOptions{}, &inferOptions{}, &metricsOptions{}},
+		parts:   []part{&eventsOptions{}, &inferOptions{}, &metricsOptions{}, &webOptions{}},
 	}.run(ctx, args, stdout, stderr)
 }
 
 func runSpeak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	speak := &speakOptions{}
 	return pipeline{
 		name:    "speak",
 		purpose: "Runs the narration policy and the speech stage against the bus at --nats: it decides what\nis worth saying and says it here.",
-		parts: []part{&eventsOptions{}, &historyOptions{}, &speakOptions{}, &narrateOptions{}, &transcriptOptions{},
-			&metricsOptions{}},
+		parts: []part{&eventsOptions{}, &historyOptions{}, speak, &narrateOptions{}, &transcriptOptions{},
+			&metricsOptions{}, &webOptions{speak: speak}},
 	}.run(ctx, args, stdout, stderr)
 }
 
