@@ -8,16 +8,18 @@ import (
 )
 
 // pullOptions are the inference stage's flags for sharing work among hosts: --pull, and
-// --max-age where capture does not define it (`narrator infer`; in `narrator run` capture's
+// --max-age when the command has no capture stage (`narrator infer`; in `narrator run`
 // --max-age is capture's, and inference keeps inference.DefaultMaxAge).
 type pullOptions struct {
-	pull   bool
-	maxAge *time.Duration // nil: inference.DefaultMaxAge
+	pull bool
+	// ownsMaxAge: this command's --max-age is inference's (set by commands without capture).
+	ownsMaxAge bool
+	maxAge     *time.Duration // nil: inference.DefaultMaxAge
 }
 
 func (o *pullOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.pull, "pull", false, "take frames from the bus's JetStream work queue when this host is free, instead of being handed them by the queue group (every infer process on a bus must agree; needs JetStream: nats-server -js, or a narrator bus with history); see docs/scale-out.md")
-	if fs.Lookup("max-age") != nil {
+	if !o.ownsMaxAge {
 		return
 	}
 	o.maxAge = new(time.Duration)

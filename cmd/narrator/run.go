@@ -86,7 +86,7 @@ func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return pipeline{
 		name:    "infer",
 		purpose: "Runs only the inference stage against the bus at --nats. Several infer processes share\nthe frames: each frame goes to one of them.",
-		parts:   []part{&eventsOptions{}, &inferOptions{}, &metricsOptions{}, &webOptions{}},
+		parts:   []part{&eventsOptions{}, &inferOptions{work: pullOptions{ownsMaxAge: true}}, &metricsOptions{}, &webOptions{}},
 	}.run(ctx, args, stdout, stderr)
 }
 
