@@ -496,3 +496,39 @@ func TestBrowserAxeFindsNoViolations(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserKeyboardOnlyFocusIsVisible(t *testing.T) {
+	ctx := browser(t)
+	s, _ := serve(t, Config{})
+	// Tab through the first controls: each has a thick outline in both colour schemes.
+	for _, scheme := range []string{"light", "dark"} {
+		run(t, ctx, cdpCall(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}))
+		openPage(t, ctx, s, "/")
+		var names []string
+		for range 6 {
+			run(t, ctx, chromedp.KeyEvent("\t"))
+			f := eval[struct{ Name, Style, Width string }](t, ctx, `(() => { const e = document.activeElement, c = getComputedStyle(e);
+				return {Name: e.tagName + ' ' + e.textContent.trim().slice(0, 20), Style: c.outlineStyle, Width: c.outlineWidth}; })()`)
+			names = append(names, f.Name)
+			if f.Style != "solid" || f.Width != "4px" {
+				t.Errorf("%s: focused %q has outline %s %s, want a visible 4px solid one", scheme, f.Name, f.Width, f.Style)
+			}
+		}
+		if !strings.HasPrefix(names[0], "A Skip to controls") || !strings.Contains(strings.Join(names, "|"), "BUTTON Describe now") {
+			t.Errorf("%s: tab order %q, want the skip link, then the controls", scheme, names)
+		}
+	}
+}
+
+func TestBrowserOverlayHonoursReducedMotion(t *testing.T) {
+	ctx := browser(t)
+	s, conn := serve(t, Config{})
+	for _, c := range []struct{ motion, want string }{{"no-preference", "0.6s"}, {"reduce", "0s"}} {
+		run(t, ctx, cdpCall(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: c.motion}}}))
+		openPage(t, ctx, s, "/overlay?linger=60")
+		sayUntilShown(t, ctx, conn, "A line for "+c.motion+".")
+		if got := eval[string](t, ctx, `getComputedStyle(document.querySelector('.line')).transitionDuration`); got != c.want {
+			t.Errorf("prefers-reduced-motion %s: the caption's transition lasts %s, want %s", c.motion, got, c.want)
+		}
+	}
+}

@@ -24,7 +24,9 @@ type cue struct {
 }
 
 // Cue timing bounds: a line whose end is unknown lasts as long as it takes to say at an
-// ordinary pace, at least minCue; every cue lasts at least shortestCue.
+// ordinary pace, at least minCue; every cue stays at least minCue to be read (a text speaker
+// ends a line the moment it starts), unless the next line starts first, and never less than
+// shortestCue.
 const (
 	perWord     = 400 * time.Millisecond // 150 words per minute
 	minCue      = 1500 * time.Millisecond
@@ -81,9 +83,11 @@ func (l *cueLog) timeline(origin time.Time) []timed {
 		end := c.end
 		if end.IsZero() {
 			end = c.start.Add(sayingTime(c.text))
-			if i+1 < len(l.cues) && l.cues[i+1].start.Before(end) {
-				end = l.cues[i+1].start
-			}
+		} else {
+			end = later(end, c.start.Add(minCue))
+		}
+		if i+1 < len(l.cues) && l.cues[i+1].start.Before(end) && (c.end.IsZero() || l.cues[i+1].start.After(c.end)) {
+			end = l.cues[i+1].start
 		}
 		start := max(0, c.start.Sub(origin))
 		stop := max(end.Sub(origin), start+shortestCue)
@@ -94,6 +98,13 @@ func (l *cueLog) timeline(origin time.Time) []timed {
 		out = append(out, timed{start: start, end: stop, text: text})
 	}
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // cueText makes text safe inside a cue: one line (a blank line would end the cue), no "-->",

@@ -24,8 +24,12 @@ var assets embed.FS
 // tokenCookie carries the token after a page was opened with ?token=.
 const tokenCookie = "narrator_web_token"
 
-// pingEvery keeps idle streams open through proxies and notices closed pages.
-const pingEvery = 15 * time.Second
+// pingEvery keeps idle streams open through proxies and notices closed pages; writeTimeout
+// lets a page go that stopped reading.
+const (
+	pingEvery    = 15 * time.Second
+	writeTimeout = 10 * time.Second
+)
 
 func (s *Server) routes() http.Handler {
 	static, _ := fs.Sub(assets, "assets") // the directory is embedded above
@@ -99,11 +103,6 @@ func (s *Server) file(static fs.FS, name string) http.HandlerFunc {
 
 // events streams the snapshot, then every change, as Server-Sent Events.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
 	c, first, ok := s.hub.join()
 	if !ok {
 		http.Error(w, "too many pages are open; close one and retry", http.StatusServiceUnavailable)
@@ -113,29 +112,40 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")
+	rc := http.NewResponseController(w)
+	if err := rc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+		return
+	}
 	if _, err := io.WriteString(w, "retry: 1000\n\n"); err != nil {
 		return
 	}
 	if _, err := w.Write(first); err != nil {
 		return
 	}
-	flusher.Flush()
+	if err := rc.Flush(); err != nil {
+		return
+	}
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	for {
+		var msg []byte
 		select {
 		case <-r.Context().Done():
 			return
-		case msg := <-c.ch:
-			if _, err := w.Write(msg); err != nil {
-				return
-			}
+		case msg = <-c.ch:
 		case <-ping.C:
-			if _, err := io.WriteString(w, ": ping\n\n"); err != nil {
-				return
-			}
+			msg = []byte(": ping\n\n")
 		}
-		flusher.Flush()
+		// A page that stops reading is let go instead of holding this goroutine.
+		if err := rc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+			return
+		}
+		if _, err := w.Write(msg); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
 	}
 }
 

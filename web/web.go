@@ -196,7 +196,9 @@ func (s *Server) Run(ctx context.Context) error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(sctx) // shutting down; Serve reports what matters
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close() // a connection still busy after 2 s: cut it; Serve reports what matters
+		}
 	})
 	err := srv.Serve(s.ln)
 	cancel()

@@ -115,3 +115,40 @@ func TestWebBeyondLoopbackNeedsAToken(t *testing.T) {
 		t.Errorf("the start must say the page needs the bus token, without printing it:\n%s", out.String())
 	}
 }
+
+// TestRunWebCaptionsFollowAVoice: with a speech stage (here the text speaker), the page answers
+// as fast and its captions come from the speech events.
+func TestRunWebCaptionsFollowAVoice(t *testing.T) {
+	addr := "127.0.0.1:" + freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out lockedBuffer
+	go func() {
+		done <- run(ctx, []string{"run", "--source", "demo", "--backend", "heuristic", "--speech", "text", "--keys=false", "--web", addr, "--duration", "60s"}, &out, &out)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var snap struct {
+		Status struct {
+			CaptionsFrom  string `json:"captions_from"`
+			SpeechBackend string `json:"speech_backend"`
+		} `json:"status"`
+		Captions []struct{ Text string } `json:"captions"`
+	}
+	bustest.Eventually(t, 15*time.Second, "a caption from the voice", func() bool {
+		r, err := client.Get("http://" + addr + "/api/snapshot")
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		return json.NewDecoder(r.Body).Decode(&snap) == nil && len(snap.Captions) > 0
+	})
+	if snap.Status.CaptionsFrom != "speech" || snap.Status.SpeechBackend == "" || !strings.Contains(snap.Captions[0].Text, "demo scene") {
+		t.Fatalf("snapshot %+v, want captions from the speech events, the start-up line first", snap)
+	}
+}
