@@ -84,4 +84,3 @@ func (h *hub) snapshotLocked() snapshot {
 	}
 	return s
 }
-
