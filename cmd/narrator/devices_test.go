@@ -9,14 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/narrator-dev/narrator/internal/devices"
 	"github.com/narrator-dev/narrator/speech"
 )
 
 func TestDevicesLists(t *testing.T) {
-	saved := listAudioOutputs
-	t.Cleanup(func() { listAudioOutputs = saved })
-	listAudioOutputs = func(context.Context) ([]audioOutput, error) {
-		return []audioOutput{{Index: 0, Name: "Speakers", Default: true, Via: "test"}}, nil
+	saved := devices.ListOutputs
+	t.Cleanup(func() { devices.ListOutputs = saved })
+	devices.ListOutputs = func(context.Context) ([]devices.Output, error) {
+		return []devices.Output{{Index: 0, Name: "Speakers", Default: true, Via: "test"}}, nil
 	}
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"devices"}, &out, &errOut); err != nil {
@@ -33,7 +34,7 @@ func TestDevicesLists(t *testing.T) {
 	}
 	var report struct {
 		Cameras      []map[string]any `json:"cameras"`
-		AudioOutputs []audioOutput    `json:"audio_outputs"`
+		AudioOutputs []devices.Output `json:"audio_outputs"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &report); err != nil || report.Cameras == nil || len(report.AudioOutputs) != 1 {
 		t.Errorf("devices --json: %v, %+v:\n%s", err, report, out.String())
@@ -54,8 +55,8 @@ func TestDevicesListsWhatAudioDeviceAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var report struct {
-		AudioOutputs []audioOutput `json:"audio_outputs"`
-		AudioError   string        `json:"audio_error"`
+		AudioOutputs []devices.Output `json:"audio_outputs"`
+		AudioError   string           `json:"audio_error"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &report); err != nil || len(report.AudioOutputs) == 0 {
 		t.Fatalf("devices --json: %v, %+v", err, report)
@@ -72,29 +73,6 @@ func TestDevicesListsWhatAudioDeviceAccepts(t *testing.T) {
 		if err := p.Close(); err != nil {
 			t.Error(err)
 		}
-	}
-}
-
-func TestParseAudioOutputs(t *testing.T) {
-	pulse := "0\talsa_output.pci-0000_00_1f.3.analog-stereo\tmodule-alsa-card.c\ts16le 2ch 44100Hz\tSUSPENDED\n1\tnarrator_test\tmodule-null-sink.c\ts16le 2ch 44100Hz\tIDLE\n"
-	got := parsePulseSinks(pulse, "narrator_test")
-	want := []audioOutput{
-		{Index: 0, Name: "alsa_output.pci-0000_00_1f.3.analog-stereo", ID: "0", Via: "PulseAudio"},
-		{Index: 1, Name: "narrator_test", ID: "1", Default: true, Via: "PulseAudio"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("pulse: %+v, want %+v", got, want)
-	}
-	cards := " 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n                      HDA Intel PCH at 0xf7f10000 irq 32\n 1 [Device         ]: USB-Audio - USB Audio Device\n"
-	if got := parseALSACards(cards); len(got) != 2 || got[0].Name != "HDA Intel PCH" || got[1].ID != "hw:Device" {
-		t.Errorf("alsa: %+v", got)
-	}
-	mac := `{"SPAudioDataType":[{"_items":[{"_name":"MacBook Pro Microphone","coreaudio_device_input":2},{"_name":"MacBook Pro Speakers","coreaudio_device_output":2,"coreaudio_default_audio_output_device":"spaudio_yes"}]}]}`
-	if got, err := parseCoreAudio([]byte(mac)); err != nil || len(got) != 1 || got[0].Name != "MacBook Pro Speakers" || !got[0].Default {
-		t.Errorf("core audio: %+v, %v", got, err)
-	}
-	if _, err := parseCoreAudio([]byte("not json")); err == nil {
-		t.Error("core audio: garbage accepted")
 	}
 }
 

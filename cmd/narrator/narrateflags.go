@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	keyctl "github.com/narrator-dev/narrator/internal/keys"
 	"github.com/narrator-dev/narrator/internal/userfile"
 	"github.com/narrator-dev/narrator/narrator"
 	"golang.org/x/term"
@@ -89,7 +90,7 @@ func (o *narrateOptions) build(e env) ([]stage, error) {
 		if err != nil {
 			return nil, err
 		}
-		stages = append(stages, &keyControls{conn: c, fd: int(os.Stdin.Fd()), out: e.stderr, log: e.log, noHelp: e.transcript})
+		stages = append(stages, keyctl.New(keyctl.Config{Conn: c, FD: int(os.Stdin.Fd()), Out: e.stderr, Logger: e.log, NoHelp: e.transcript}))
 	}
 	return stages, nil
 }

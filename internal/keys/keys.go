@@ -1,4 +1,6 @@
-package main
+// Package keys reads single keys from the terminal that runs the narrator and sends the
+// matching controls on the bus (space describe, p pause, q quit…).
+package keys
 
 import (
 	"context"
@@ -19,12 +21,12 @@ const keyHelp = "keys: space describe now · r repeat · p pause/resume · s sto
 // goodbyeWait bounds how long q waits for "Goodbye." to be said.
 const goodbyeWait = 3 * time.Second
 
-// keyControls reads single keys from the terminal that runs the narrator, without Enter, and sends the
+// Controls reads single keys from the terminal that runs the narrator, without Enter, and sends the
 // matching controls on the bus. The terminal is put in cbreak mode (no line editing, no echo;
 // Ctrl-C still interrupts and output is unchanged) and restored when Run returns, which it does
 // within 100 ms of its context ending (Ctrl-C included). Every control is acknowledged aloud by
 // the narrator, so the keys print nothing of their own but failures to reach it.
-type keyControls struct {
+type Controls struct {
 	conn     *bus.Conn
 	fd       int
 	out      io.Writer
@@ -35,8 +37,30 @@ type keyControls struct {
 	goodbyeT time.Duration // default goodbyeWait
 }
 
+// Config configures Controls.
+type Config struct {
+	// Conn is where the controls are sent.
+	Conn *bus.Conn
+	// FD is the terminal's file descriptor (stdin's).
+	FD int
+	// Out is where the key help and failures to reach the narrator are printed.
+	Out io.Writer
+	// NoHelp leaves out the key help at start (--transcript prints only what is heard).
+	NoHelp bool
+	// Logger is where the keys log. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// New returns the single-key controls of the terminal cfg.FD.
+func New(cfg Config) *Controls {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Controls{conn: cfg.Conn, fd: cfg.FD, out: cfg.Out, log: cfg.Logger, noHelp: cfg.NoHelp}
+}
+
 // Run reads keys until ctx ends or q is pressed; q ends the whole run.
-func (k *keyControls) Run(ctx context.Context) error {
+func (k *Controls) Run(ctx context.Context) error {
 	restore, err := cbreak(k.fd)
 	if err != nil {
 		k.log.Info("single-key controls are off", "why", err)
@@ -65,7 +89,7 @@ func (k *keyControls) Run(ctx context.Context) error {
 }
 
 // key carries out one key press; it reports whether the key asks to quit.
-func (k *keyControls) key(ctx context.Context, b byte) (quit bool) {
+func (k *Controls) key(ctx context.Context, b byte) (quit bool) {
 	key, ok := k.keys.Read(b, k.paused)
 	switch {
 	case !ok:
@@ -85,7 +109,7 @@ func (k *keyControls) key(ctx context.Context, b byte) (quit bool) {
 }
 
 // send sends a control; the narrator acknowledges it aloud.
-func (k *keyControls) send(ctx context.Context, c bus.Control) {
+func (k *Controls) send(ctx context.Context, c bus.Control) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c.ID, c.At = bus.NewID(), time.Now().UTC()

@@ -1,4 +1,4 @@
-package main
+package keys
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/narrator-dev/narrator/bus/bustest"
 	"golang.org/x/sys/unix"
 )
 
@@ -82,8 +83,8 @@ func TestKeysRunRestoresTheTerminalWhenStopped(t *testing.T) {
 	_, tty := openPTY(t)
 	fd := int(tty.Fd())
 	before, _ := unix.IoctlGetTermios(fd, unix.TCGETS)
-	var out lockedBuffer
-	k := &keyControls{fd: fd, out: &out, log: slog.New(slog.DiscardHandler)}
+	var out bustest.SyncBuffer
+	k := &Controls{fd: fd, out: &out, log: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- k.Run(ctx) }()
