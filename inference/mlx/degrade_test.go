@@ -179,3 +179,23 @@ func TestMLXKilledWorkerIsSaidInWords(t *testing.T) {
 		t.Errorf("restarting event %+v: want the worker killed (signal 9) while idle", s)
 	}
 }
+
+// TestMLXTimeoutFollowsObservedLatency: once answers have been timed, a hung model costs
+// inference.MinTimeout (answers of the stand-in take milliseconds), not the configured
+// RequestTimeout (30 s by default).
+func TestMLXTimeoutFollowsObservedLatency(t *testing.T) {
+	leakCheck(t)
+	h := newHarness(t, func(c *Config) { c.RequestTimeout = time.Minute })
+	h.start(nil)
+	h.waitState(bus.WorkerReady)
+	for range 8 {
+		if _, _, err := h.describe(mlxFrame(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.misbehave("once:hang")
+	_, _, err := h.describe(mlxFrame(t))
+	if we := workerError(t, err); we.Code != "timeout" || !strings.Contains(we.Advice, "within "+inference.MinTimeout.String()) {
+		t.Fatalf("hung model: %v, want a timeout after %s", err, inference.MinTimeout)
+	}
+}

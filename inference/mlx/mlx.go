@@ -64,7 +64,9 @@ type Config struct {
 	TopP float64
 	// LoadTimeout bounds loading and warming up the model. Default: 3 minutes.
 	LoadTimeout time.Duration
-	// RequestTimeout bounds one description; past it the worker is killed and restarted. Default: 30s.
+	// RequestTimeout bounds one description; past it the worker is killed and restarted. Once
+	// enough answers are timed, the bound follows them (inference.Latencies: 4 × their p95, at
+	// least 5 s, at most RequestTimeout). Default: 30s.
 	RequestTimeout time.Duration
 	// CancelGrace is how long a cancelled request may take to stop before the worker is
 	// killed and restarted. Default: 2s.
@@ -93,6 +95,7 @@ type Describer struct {
 
 	invalid, restarts, timeouts, crashes *bus.Counter
 	garbageLog                           *ratelog.Limiter // warnings about invalid lines, across restarts
+	latency                              inference.Latencies
 
 	mu        sync.Mutex
 	state     string

@@ -51,7 +51,8 @@ func (m *Describer) do(ctx context.Context, p *workerProc, c *mlxCall, consecuti
 		c.finish(inference.Result{}, werr)
 		return werr
 	}
-	timer := time.NewTimer(m.cfg.RequestTimeout)
+	timeout := m.latency.Timeout(m.cfg.RequestTimeout)
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	callDone := c.ctx.Done()
 	for {
@@ -71,6 +72,7 @@ func (m *Describer) do(ctx context.Context, p *workerProc, c *mlxCall, consecuti
 				c.addText(ev.Text)
 			case "done":
 				*consecutive = 0
+				m.latency.Add(time.Since(sent))
 				c.finish(m.result(c, ev, sent), nil)
 				return nil
 			case "error":
@@ -83,7 +85,7 @@ func (m *Describer) do(ctx context.Context, p *workerProc, c *mlxCall, consecuti
 			}
 		case <-timer.C:
 			m.timeouts.Add(1)
-			werr := &WorkerError{Code: "timeout", Advice: fmt.Sprintf("the model did not answer within %s", m.cfg.RequestTimeout)}
+			werr := &WorkerError{Code: "timeout", Advice: fmt.Sprintf("the model did not answer within %s", timeout.Round(time.Millisecond))}
 			if callDone == nil {
 				werr.Advice = fmt.Sprintf("the model did not stop within %s of a cancel", m.cfg.CancelGrace)
 			}

@@ -52,8 +52,8 @@ type Config struct {
 	// MaxTokens bounds each answer. Default: DefaultMaxTokens.
 	MaxTokens int
 	// Timeout bounds each request, from sending to the last token. Default: DefaultTimeout.
-	// Once enough answers have been timed, the bound follows them: TimeoutFactor times their
-	// 95th percentile, at least MinTimeout, at most Timeout.
+	// Once enough answers have been timed, the bound follows them: inference.TimeoutFactor
+	// times their 95th percentile, at least inference.MinTimeout, at most Timeout.
 	Timeout time.Duration
 	// Retries is how often a request that could not reach the server is tried again, with
 	// backoff from 250 ms doubling to 2 s. Default (0): DefaultRetries; negative: none.
@@ -75,9 +75,9 @@ type Describer struct {
 	custom bool // the user gave the full chat completions URL: no path fallback
 
 	endpoint atomic.Pointer[string]
-	noSwitch atomic.Bool // the server refused the thinking switch: send none
-	loading  atomic.Bool // said "waiting for the model server to load the model"
-	latency  latencies   // of the last answers, for the request timeout
+	noSwitch atomic.Bool         // the server refused the thinking switch: send none
+	loading  atomic.Bool         // said "waiting for the model server to load the model"
+	latency  inference.Latencies // of the last answers, for the request timeout
 }
 
 // New checks cfg, asks the server which it is and, when no model is named, which model reads
@@ -300,7 +300,7 @@ func (o *Describer) describePrompt(ctx context.Context, f bus.Frame, prompt stri
 	if prompt == "" {
 		prompt = o.cfg.Prompt
 	}
-	timeout, started := o.latency.timeout(o.cfg.Timeout), time.Now()
+	timeout, started := o.latency.Timeout(o.cfg.Timeout), time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := o.send(ctx, f, prompt)
@@ -330,7 +330,7 @@ func (o *Describer) describePrompt(ctx context.Context, f bus.Frame, prompt stri
 		}
 		return inference.Result{}, fmt.Errorf("%s: %w", o.cfg.URL, err)
 	}
-	o.latency.add(time.Since(started))
+	o.latency.Add(time.Since(started))
 	res.Text = strings.TrimSpace(sr.Text)
 	res.Metadata = map[string]any{"finish_reason": sr.FinishReason}
 	if sr.Usage != nil {

@@ -1,4 +1,4 @@
-package openai
+package inference
 
 import (
 	"slices"
@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// The request timeout that follows the server's observed latency.
+// The request timeout that follows a backend's observed latency (the openai client's and the
+// mlx worker's), so that a hung model on a static scene costs seconds, not a fixed 30 s.
 const (
 	// TimeoutFactor times the 95th percentile of the last answers' durations bounds a request.
 	TimeoutFactor = 4
@@ -18,14 +19,16 @@ const (
 	latencyWarmup  = 8
 )
 
-// latencies remembers how long the last answers took.
-type latencies struct {
+// Latencies remembers how long a backend's last answers took. The zero value is ready to use;
+// it is safe for concurrent use.
+type Latencies struct {
 	mu   sync.Mutex
 	last []time.Duration
 	next int
 }
 
-func (l *latencies) add(d time.Duration) {
+// Add records one answer's duration.
+func (l *Latencies) Add(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.last) < latencySamples {
@@ -36,9 +39,9 @@ func (l *latencies) add(d time.Duration) {
 	l.next = (l.next + 1) % latencySamples
 }
 
-// timeout is the bound for the next request: max until enough answers are timed, then
-// TimeoutFactor × their p95, within [MinTimeout, max].
-func (l *latencies) timeout(limit time.Duration) time.Duration {
+// Timeout is the bound for the next request: limit until enough answers are timed, then
+// TimeoutFactor × their p95, within [MinTimeout, limit].
+func (l *Latencies) Timeout(limit time.Duration) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.last) < latencyWarmup {
