@@ -127,7 +127,7 @@ func TestFaultModelServerMisbehavesDiesAndReturns(t *testing.T) {
 	}
 
 	for _, c := range []struct{ mode, want string }{
-		{frontClose, "the stream ended early"},                           // once published as the description "A red ball rests" and spoken
+		{frontClose, `after "A red ball rests": unexpected EOF`},         // once published as the description "A red ball rests" and spoken
 		{frontHTML, "answered 200 with text/html"},                       // once an empty description with no error
 		{frontHang, "accepted the request but did not answer within 5s"}, // once "reach model server", after 30 s
 	} {
