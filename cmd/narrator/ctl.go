@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 const ctlPurpose = `Sends one control to a running narrator and prints its acknowledgement:
@@ -69,7 +70,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var rep bus.ControlReply
 	if err := conn.RequestEvent(ctx, bus.SubjectControl, c, &rep); err != nil {
 		if errors.Is(err, bus.ErrNoResponder) {
-			return fmt.Errorf("no narrator answers on %s: is `narrator run --listen %s` running?", o.natsURL, strings.TrimPrefix(o.natsURL, "nats://"))
+			return fmt.Errorf("no narrator answers on %s: is `narrator run --listen %s` running?", redact.URL(o.natsURL), strings.TrimPrefix(redact.URL(o.natsURL), "nats://"))
 		}
 		return fmt.Errorf("%s: %w", c.Command, err)
 	}

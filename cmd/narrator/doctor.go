@@ -8,6 +8,7 @@ import (
 
 	"github.com/narrator-dev/narrator/inference/mlx"
 	"github.com/narrator-dev/narrator/internal/doctor"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,7 +47,7 @@ func busCheck(ctx context.Context, o busOptions) doctor.Check {
 		}
 	}
 	if o.natsURL != "" {
-		return doctor.Bus(err, "NATS at "+o.natsURL+" answers")
+		return doctor.Bus(err, "NATS at "+redact.URL(o.natsURL)+" answers")
 	}
 	return doctor.Bus(err, "embedded NATS server starts and accepts a connection"+o.accessDetail())
 }

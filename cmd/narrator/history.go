@@ -10,6 +10,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/eventfmt"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 const historyPurpose = `Prints what the narrator saw and said, from the history it keeps (narrator run --history,
@@ -73,7 +74,7 @@ func historyBus(ctx context.Context, o busOptions, stderr io.Writer) (*bus.Conn,
 	if _, serr := os.Stat(dir); serr != nil {
 		return nil, nil, fmt.Errorf("%w; and no history in %s", err, dir)
 	}
-	fmt.Fprintf(stderr, "no narrator answers at %s; reading the history kept in %s\n", o.natsURL, dir)
+	fmt.Fprintf(stderr, "no narrator answers at %s; reading the history kept in %s\n", redact.URL(o.natsURL), dir)
 	srv, serr := bus.StartServer(bus.ServerConfig{StoreDir: dir})
 	if serr != nil {
 		return nil, nil, serr

@@ -8,6 +8,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference/mlx"
+	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 // historyOptions are the flags of the history the narrator keeps (JetStream).
@@ -61,7 +62,7 @@ func (o *historyOptions) build(e env) ([]stage, error) {
 	if o.age == 0 {
 		return nil, nil
 	}
-	where := "JetStream at " + e.bus.opts.natsURL
+	where := "JetStream at " + redact.URL(e.bus.opts.natsURL)
 	if e.bus.srv != nil {
 		if !e.bus.srv.JetStream() {
 			return nil, nil // the embedded server said why
