@@ -18,6 +18,7 @@ import (
 // captured during the outage (buffered by the client, seconds old on arrival) are not
 // described, the password appears in no stage's log, and Ctrl-C stops each stage with exit 0.
 func TestFaultNATSServerKilledInSplitMode(t *testing.T) {
+	t.Parallel()
 	addr := "127.0.0.1:" + freePort(t)
 	auth := []string{"--user", "narrator", "--pass", faultSecret}
 	url := "nats://narrator:" + faultSecret + "@" + addr

@@ -114,6 +114,7 @@ func (f *modelFront) serve(w http.ResponseWriter, r *http.Request) {
 // heuristic describes (announced), and when it is back the model does (announced); the
 // password in --openai-url appears in no output; Ctrl-C exits 0.
 func TestFaultModelServerMisbehavesDiesAndReturns(t *testing.T) {
+	t.Parallel()
 	front := newModelFront(t)
 	u := "http://narrator:" + faultSecret + "@" + front.addr
 	n := startNarrator(t, nil, "run", "--json", "--source", "demo", "--speech", "none", "--heartbeat", "300ms", "--preempt=false",

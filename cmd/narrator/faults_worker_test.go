@@ -58,6 +58,7 @@ func mlxWorkerEnv(t *testing.T, python string) (args, env []string, misbehave fu
 // counted and warned about once; Ctrl-C exits 0 and leaves no worker process. The recovery of
 // each (fault → restarting → ready → next description) is logged for docs/reliability.md.
 func TestFaultWorkerCrashHangGarbageStopKill(t *testing.T) {
+	t.Parallel()
 	// The interpreter, wrapped: while the file garbage exists, junk lines join the worker's stdout.
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage")
@@ -177,6 +178,7 @@ func TestFaultWorkerCrashHangGarbageStopKill(t *testing.T) {
 // heuristic describes, the announcements say so, and once the worker can start (the user
 // repaired it) the model is back, said aloud, without restarting the narrator.
 func TestFaultWorkerCannotStartDegradesAndComesBack(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	broken := filepath.Join(dir, "broken")
 	python3, err := exec.LookPath("python3")
