@@ -64,10 +64,10 @@ func TestHeardModelServerDownAndBack(t *testing.T) {
 // TestHeardCameraLostAndBack: killing the ffmpeg process that reads a file: source is heard as
 // "Camera lost, trying again.", and its reopening as "Camera back.".
 func TestHeardCameraLostAndBack(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg is not installed")
-	}
 	sink := earSink(t)
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Fatal("ffmpeg is needed (scripts/install-deps installs it)")
+	}
 	rec := listen(t, sink)
 	clip := filepath.Join(t.TempDir(), "clip.mp4")
 	if out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "20", "-pix_fmt", "yuv420p", clip).CombinedOutput(); err != nil {
