@@ -13,6 +13,9 @@ import (
 
 // runBench measures the reaction time against a simulated model and speaker (see package bench).
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if wantsScale(args) {
+		return runBenchScale(ctx, args, stdout, stderr) // benchscale.go
+	}
 	fs := newFlags("bench", "Measures how soon the narrator speaks after a scene changes: runs the whole real pipeline\n"+
 		"on a clip against a SIMULATED model and speaker, then a naive 2 Hz loop with the same\n"+
 		"simulations, and reports both side by side. Nothing here runs a model or plays audio.", stderr)

@@ -1,0 +1,138 @@
+package scale
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+var (
+	buildOnce sync.Once
+	exe       string
+	buildErr  error
+)
+
+// narratorBinary builds the narrator (without cgo: the hosts need no camera or audio) once
+// for the package's tests.
+func narratorBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "narrator-scale-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		exe = filepath.Join(dir, "narrator")
+		cmd := exec.Command("go", "build", "-o", exe, "github.com/narrator-dev/narrator/cmd/narrator")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = err
+			exe = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build narrator: %v\n%s", buildErr, exe)
+	}
+	return exe
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if exe != "" && buildErr == nil {
+		_ = os.RemoveAll(filepath.Dir(exe))
+	}
+	os.Exit(code)
+}
+
+// TestHarnessReportIsConsistent runs the harness briefly with real `narrator infer` hosts and
+// checks that its report adds up (not its timings).
+func TestHarnessReportIsConsistent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real narrator processes for seconds")
+	}
+	opt := goleak.IgnoreCurrent()
+	defer goleak.VerifyNone(t, opt)
+	r, err := Run(context.Background(), Config{Exe: narratorBinary(t), Cameras: 4, Hosts: []int{1, 2},
+		Latency: 100 * time.Millisecond, ChangeEvery: 300 * time.Millisecond, Duration: 2 * time.Second, Warmup: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Rows) != 2 || r.Rows[0].Hosts != 1 || r.Rows[1].Hosts != 2 {
+		t.Fatalf("rows %+v, want one for 1 host and one for 2", r.Rows)
+	}
+	if r.Rows[0].Efficiency != 1 {
+		t.Errorf("one host's efficiency %v, want 1 (it is the base)", r.Rows[0].Efficiency)
+	}
+	for _, row := range r.Rows {
+		sum := 0
+		for _, n := range row.PerHost {
+			sum += n
+		}
+		switch {
+		case row.Described == 0 || row.Throughput <= 0:
+			t.Errorf("%d hosts: nothing described: %+v", row.Hosts, row)
+		case sum != row.Described:
+			t.Errorf("%d hosts: described %d, per host %v", row.Hosts, row.Described, row.PerHost)
+		case len(row.PerHost) != row.Hosts:
+			t.Errorf("%d hosts: %d described anything (%v): pulling hosts all work under load", row.Hosts, len(row.PerHost), row.PerHost)
+		case row.Changes == 0 || row.Lost > row.Changes:
+			t.Errorf("%d hosts: %d changes, %d lost", row.Hosts, row.Changes, row.Lost)
+		case row.ReactionP50 <= 0 || row.ReactionP50 > row.ReactionP99:
+			t.Errorf("%d hosts: reaction p50 %s, p99 %s", row.Hosts, row.ReactionP50, row.ReactionP99)
+		case row.CPU <= 0 || row.CPUPerFrame <= 0:
+			t.Errorf("%d hosts: CPU %s, per frame %s", row.Hosts, row.CPU, row.CPUPerFrame)
+		}
+		lost := 0
+		for _, n := range row.LostPerCamera {
+			lost += n
+		}
+		if lost != row.Lost {
+			t.Errorf("%d hosts: lost %d, per camera %v", row.Hosts, row.Lost, row.LostPerCamera)
+		}
+	}
+	var md strings.Builder
+	if err := r.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SIMULATED", "| 1 | ", "| 2 | ", "Capacity:"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+// TestKilledHostsFrameIsNotLost kills a pulling `narrator infer` (SIGKILL) while its model works
+// on a frame: the other host describes that frame once the server hands it out again (or counts
+// it stale); it is never lost silently. Each camera changes rarely, so no newer frame of the
+// camera supersedes it meanwhile.
+func TestKilledHostsFrameIsNotLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real narrator processes for seconds")
+	}
+	opt := goleak.IgnoreCurrent()
+	defer goleak.VerifyNone(t, opt)
+	r, err := Run(context.Background(), Config{Exe: narratorBinary(t), Cameras: 16, Hosts: []int{2},
+		Latency: 1500 * time.Millisecond, ChangeEvery: 24 * time.Second, Duration: 12 * time.Second, Warmup: 300 * time.Millisecond,
+		KillHost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := r.Rows[0]
+	if row.Killed == "" {
+		t.Fatal("the first host never worked on a frame, so it was not killed")
+	}
+	if !strings.HasPrefix(row.KilledOutcome, "described again by host2") && row.KilledOutcome != "stale (counted)" {
+		t.Fatalf("frame %s of the killed host: %s", row.Killed, row.KilledOutcome)
+	}
+	if row.Redelivered == 0 {
+		t.Errorf("the surviving host counted no redelivery")
+	}
+	t.Logf("frame %s: %s", row.Killed, row.KilledOutcome)
+}
