@@ -31,9 +31,10 @@ const (
 	DefaultWorkAckWait = 4 * time.Second
 	// DefaultWorkMaxDeliver is how many times a frame is handed out at most.
 	DefaultWorkMaxDeliver = 4
-	// workMaxMsgs and workMaxBytes cap the stream: one frame per camera, 1024 cameras.
+	// workMaxMsgs and workMaxBytes cap the stream: one frame per camera, 1024 cameras, 16 MiB
+	// (the embedded server gives JetStream 64 MiB of memory).
 	workMaxMsgs  = 1024
-	workMaxBytes = 48 << 20
+	workMaxBytes = 16 << 20
 )
 
 // ErrWorkConflict is returned when another stream already keeps the frames (the history's
@@ -106,11 +107,16 @@ func OpenWork(ctx context.Context, c *Conn, cfg WorkConfig) (*WorkQueue, error) 
 		MaxAge:            DefaultWorkKeep,
 		MaxMsgSize:        MaxPayload + 4096,
 	})
+	if err != nil && strings.Contains(err.Error(), "overlap") {
+		return nil, fmt.Errorf("work queue %s: %w", WorkStream, ErrWorkConflict)
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "overlap") {
-			return nil, fmt.Errorf("work queue %s: %w", WorkStream, ErrWorkConflict)
+		// hosts starting together race to create it: join the one another host made
+		existing, lookErr := js.Stream(ctx, WorkStream)
+		if lookErr != nil {
+			return nil, fmt.Errorf("work queue %s: %w", WorkStream, err)
 		}
-		return nil, fmt.Errorf("work queue %s: %w", WorkStream, err)
+		stream = existing
 	}
 	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       WorkConsumer,

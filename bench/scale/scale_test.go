@@ -136,3 +136,24 @@ func TestKilledHostsFrameIsNotLost(t *testing.T) {
 	}
 	t.Logf("frame %s: %s", row.Killed, row.KilledOutcome)
 }
+
+// TestSlowAndFastHostsAreBothBusy: with --pull, a host whose model is four times faster
+// describes more, and the slow host still works: each takes a frame when it is free.
+func TestSlowAndFastHostsAreBothBusy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real narrator processes for seconds")
+	}
+	opt := goleak.IgnoreCurrent()
+	defer goleak.VerifyNone(t, opt)
+	r, err := Run(context.Background(), Config{Exe: narratorBinary(t), Cameras: 8, Hosts: []int{2},
+		Latencies: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond}, ChangeEvery: 300 * time.Millisecond,
+		Duration: 3 * time.Second, Warmup: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, slow := r.Rows[0].PerHost["host1"], r.Rows[0].PerHost["host2"]
+	if slow == 0 || fast <= slow {
+		t.Fatalf("fast host described %d, slow host %d: want both working, the fast one more", fast, slow)
+	}
+	t.Logf("fast %d, slow %d", fast, slow)
+}
