@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -531,4 +532,31 @@ func TestBrowserOverlayHonoursReducedMotion(t *testing.T) {
 			t.Errorf("prefers-reduced-motion %s: the caption's transition lasts %s, want %s", c.motion, got, c.want)
 		}
 	}
+}
+
+func TestBrowserTokenOpensThePageOnce(t *testing.T) {
+	ctx := browser(t)
+	s, conn := serve(t, Config{Token: "s3cret"})
+	n := startNarrator(t, conn)
+	openPage(t, ctx, s, "/?token=s3cret")
+	if loc := eval[string](t, ctx, "location.href"); strings.Contains(loc, "s3cret") {
+		t.Errorf("the token stays in the address bar: %s", loc)
+	}
+	before := len(n.controls())
+	run(t, ctx, chromedp.Click(chromedp.Search(`//button[contains(normalize-space(.), "Describe")]`)))
+	waitFor(t, ctx, "the describe reply", `document.getElementById('ack').textContent === 'Describe: ack describe'`)
+	if got := n.controls()[before:]; len(got) != 1 || got[0].Command != bus.ControlDescribe {
+		t.Fatalf("controls %+v, want one describe", got)
+	}
+	// Reloaded without the token, the cookie opens it.
+	openPage(t, ctx, s, "/")
+	// Without the cookie, the page is refused; the overlay takes the token in its address (a
+	// streaming program's browser source) and its stream too.
+	run(t, ctx, cdpCall(network.ClearBrowserCookies, cdp.Empty{}), chromedp.Navigate(s.URL()))
+	if body := text(t, ctx, "body"); !strings.Contains(body, "needs the token") {
+		t.Fatalf("without the token: %q", body)
+	}
+	run(t, ctx, cdpCall(network.ClearBrowserCookies, cdp.Empty{}))
+	openPage(t, ctx, s, "/overlay?token=s3cret&linger=60")
+	sayUntilShown(t, ctx, conn, "With a token.")
 }

@@ -80,14 +80,17 @@ type timed struct {
 func (l *cueLog) timeline(origin time.Time) []timed {
 	out := make([]timed, 0, len(l.cues))
 	for i, c := range l.cues {
+		next := time.Time{}
+		if i+1 < len(l.cues) {
+			next = l.cues[i+1].start
+		}
 		end := c.end
 		if end.IsZero() {
-			end = c.start.Add(sayingTime(c.text))
+			end = before(c.start.Add(sayingTime(c.text)), next)
 		} else {
-			end = later(end, c.start.Add(minCue))
-		}
-		if i+1 < len(l.cues) && l.cues[i+1].start.Before(end) && (c.end.IsZero() || l.cues[i+1].start.After(c.end)) {
-			end = l.cues[i+1].start
+			// The voice's own end stands (the next line may start during a hand-over); only the
+			// time added for reading gives way to the next line.
+			end = later(end, before(c.start.Add(minCue), next))
 		}
 		start := max(0, c.start.Sub(origin))
 		stop := max(end.Sub(origin), start+shortestCue)
@@ -98,6 +101,14 @@ func (l *cueLog) timeline(origin time.Time) []timed {
 		out = append(out, timed{start: start, end: stop, text: text})
 	}
 	return out
+}
+
+// before is t, or next when it is set and earlier.
+func before(t, next time.Time) time.Time {
+	if !next.IsZero() && next.Before(t) {
+		return next
+	}
+	return t
 }
 
 func later(a, b time.Time) time.Time {

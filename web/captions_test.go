@@ -86,7 +86,8 @@ func TestCaptionFilesMatchTheSpokenLines(t *testing.T) {
 		{"u3", "Paused.", 6 * time.Second, 0, 7500 * time.Millisecond, false},                                          // a short line lasts minCue
 		{"u4", "Cut short.", 3661 * time.Second, 3661100 * time.Millisecond, 3662500 * time.Millisecond, true},         // shown at least minCue
 		{"u5", "Said over.", 3670 * time.Second, 3675 * time.Second, 3675 * time.Second, false},                        // the voice still speaks when u6 starts
-		{"u6", "Urgent.", 3671 * time.Second, 3671 * time.Second, 3672500 * time.Millisecond, false},
+		{"u6", "Urgent.", 3671 * time.Second, 3671 * time.Second, 3672 * time.Second, false},                           // read until u7 starts
+		{"u7", "Handed over.", 3672 * time.Second, 3673 * time.Second, 3673500 * time.Millisecond, false},
 	}
 	for _, l := range lines {
 		say(t, conn, l.id, l.text, bus.PriorityNormal, origin.Add(l.start), time.Time{})
@@ -99,12 +100,12 @@ func TestCaptionFilesMatchTheSpokenLines(t *testing.T) {
 		}
 	}
 	// A line never spoken (dropped) is not captioned.
-	publish(t, conn, bus.SubjectUtterances, bus.Utterance{ID: "u7", Text: "superseded", CreatedAt: origin.Add(7 * time.Second)})
-	publish(t, conn, bus.SubjectSpeech, bus.SpeechEvent{ID: bus.NewID(), UtteranceID: "u7", State: bus.SpeechDropped, Reason: bus.ReasonSuperseded, At: origin.Add(7 * time.Second)})
+	publish(t, conn, bus.SubjectUtterances, bus.Utterance{ID: "u8", Text: "superseded", CreatedAt: origin.Add(7 * time.Second)})
+	publish(t, conn, bus.SubjectSpeech, bus.SpeechEvent{ID: bus.NewID(), UtteranceID: "u8", State: bus.SpeechDropped, Reason: bus.ReasonSuperseded, At: origin.Add(7 * time.Second)})
 	bustest.Eventually(t, 5*time.Second, "every line seen", func() bool {
 		s.hub.mu.Lock()
 		defer s.hub.mu.Unlock()
-		return len(s.hub.cues.cues) == 6 && !s.hub.cues.cues[5].end.IsZero() && s.hub.st.Speech == "idle"
+		return len(s.hub.cues.cues) == 7 && !s.hub.cues.cues[6].end.IsZero() && s.hub.st.Speech == "idle"
 	})
 	for _, vtt := range []bool{true, false} {
 		path := "/captions.srt"
