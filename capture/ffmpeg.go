@@ -148,6 +148,7 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 		removeScript()
 		return nil, fmt.Errorf("start ffmpeg for %s: %w", desc, err)
 	}
+	growPipe(r, 1<<20)
 	s := &ffmpegSource{desc: desc, live: live, stall: cfg.StallTimeout, pipe: r, stderr: &procgroup.Tail{Lines: 3},
 		secrets: secrets, script: script}
 	// The command's context never ends: Close ends ffmpeg (procgroup.Own wants a context).
@@ -214,6 +215,9 @@ func (s *ffmpegSource) Read() (image.Image, func(), error) {
 }
 
 func noRelease() {}
+
+// Keep hands over the frame Read returned last and reads the next ones into spare (Keeper).
+func (s *ffmpegSource) Keep(spare image.Image) image.Image { return s.y4m.keep(spare) }
 
 // failure waits for ffmpeg to exit and explains why reading failed with err; a clip that ended
 // cleanly is io.EOF.

@@ -152,6 +152,7 @@ func readAllY4M(data []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var spare image.Image
 	for n := 0; ; n++ {
 		img, err := y.next()
 		if errors.Is(err, io.EOF) {
@@ -164,6 +165,12 @@ func readAllY4M(data []byte) (int, error) {
 			return n, fmt.Errorf("decoded frame unusable: %w", err)
 		}
 		Sign(img)
+		if n%2 == 1 { // keep every other frame, handing the one kept before back as the spare
+			spare = y.keep(spare)
+			if err := CheckImage(spare); err != nil {
+				return n, fmt.Errorf("kept frame unusable: %w", err)
+			}
+		}
 	}
 }
 
@@ -216,5 +223,47 @@ func TestSubImages(t *testing.T) {
 				t.Errorf("%v edge %d: prepared %dx%d", ratio, edge, p.Width, p.Height)
 			}
 		}
+	}
+}
+
+// TestY4MKeepHandsOverFrames: a kept frame keeps its pixels while later frames are read, the
+// spare handed back is read into (no new buffer), and a spare of another size is not used.
+func TestY4MKeepHandsOverFrames(t *testing.T) {
+	stream := "YUV4MPEG2 W2 H2 C420jpeg\n" + "FRAME\nAAAAaa" + "FRAME\nBBBBbb" + "FRAME\nCCCCcc" + "FRAME\nDDDDdd"
+	y, err := newY4MReader(bytes.NewReader([]byte(stream)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	luma := func(img image.Image) byte { return img.(*image.YCbCr).Y[3] }
+	if _, err := y.next(); err != nil {
+		t.Fatal(err)
+	}
+	a := y.keep(nil)
+	b, err := y.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if luma(a) != 'A' || luma(b) != 'B' || a == b {
+		t.Fatalf("kept %q, then read %q into the same image: %v", luma(a), luma(b), a == b)
+	}
+	kb := y.keep(a) // a is free again: the next frame goes into it
+	if kb != b {
+		t.Fatal("keep did not hand over the frame read last")
+	}
+	c, err := y.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != a || luma(c) != 'C' || luma(kb) != 'B' {
+		t.Fatalf("spare not reused (%v) or pixels wrong: read %q, kept %q", c == a, luma(c), luma(kb))
+	}
+	wrong := image.NewYCbCr(image.Rect(0, 0, 4, 2), image.YCbCrSubsampleRatio420)
+	y.keep(wrong)
+	d, err := y.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == image.Image(wrong) || luma(d) != 'D' || d.Bounds().Dx() != 2 {
+		t.Fatalf("a spare of the wrong size was read into: %v", d.Bounds())
 	}
 }

@@ -119,7 +119,15 @@ func (s *sampler) setInterval(d time.Duration) {
 // offer gates img, delivered at `at`; a frame worth sending (or a newer frame of the scene
 // already waiting) is copied and waits, replacing the one waiting. img must pass CheckImage and
 // is not used after offer returns.
-func (s *sampler) offer(img image.Image, at time.Time) {
+func (s *sampler) offer(img image.Image, at time.Time) { s.offerKeep(img, at, copyImage) }
+
+// keepFunc makes img, a frame to be kept, the caller's: by copying it into spare (copyImage),
+// or by taking it from its source (a Keeper's Keep, which ignores img). spare is an image the
+// sampler kept before and no longer needs, or nil.
+type keepFunc func(spare, img image.Image) image.Image
+
+// offerKeep is offer with the frame kept by keep.
+func (s *sampler) offerKeep(img image.Image, at time.Time, keep keepFunc) {
 	sig := Sign(img)
 	s.mu.Lock()
 	large := s.gate.Large(sig)
@@ -142,7 +150,7 @@ func (s *sampler) offer(img image.Image, at time.Time) {
 	smp := s.takeSpare()
 	s.mu.Unlock()
 
-	smp.img = copyImage(smp.img, img) // the slow part, outside the lock
+	smp.img = keep(smp.img, img) // a copy, the slow part, outside the lock; or a swap
 
 	s.mu.Lock()
 	w := s.waiting

@@ -21,6 +21,13 @@ type Source interface {
 	Describe() string
 }
 
+// Keeper is a Source whose frames can be kept without a copy. Keep, called between Read and
+// the next Read (before release), hands over the image Read returned, and takes spare, an image
+// Keep returned earlier that its holder no longer needs (or nil), to read later frames into.
+type Keeper interface {
+	Keep(spare image.Image) image.Image
+}
+
 // ErrNoCamera is returned when a camera is asked for and none is found.
 var ErrNoCamera = errors.New("no camera found")
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"sync"
@@ -322,6 +323,10 @@ func (s *Stage) readSource(ctx context.Context, src Source) error {
 		_ = src.Close()
 	}()
 	s.sampler.setLimited(limitedRange(src))
+	keep := keepFunc(copyImage)
+	if k, ok := src.(Keeper); ok {
+		keep = func(spare, _ image.Image) image.Image { return k.Keep(spare) }
+	}
 	for ctx.Err() == nil {
 		img, release, err := src.Read()
 		if err != nil {
@@ -333,7 +338,7 @@ func (s *Stage) readSource(ctx context.Context, src Source) error {
 			s.bad.Add(1)
 			s.cfg.Logger.Debug("frame dropped", "err", err)
 		} else {
-			s.sampler.offer(img, now)
+			s.sampler.offerKeep(img, now, keep)
 		}
 		release()
 	}

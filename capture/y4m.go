@@ -31,8 +31,7 @@ type y4mReader struct {
 	// taken as full range: that is what the ffmpeg sources ask for, and ffmpeg tags its
 	// output's range when it knows it.
 	limited bool
-	img     image.Image
-	buf     []byte // img's pixels, in stream order
+	img     image.Image // the image the next frame is read into
 }
 
 // newY4MReader reads the stream header.
@@ -121,29 +120,60 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 }
 
 // frame returns the image frames are read into, allocating it on first use: *image.YCbCr, or
-// *image.Gray for mono streams, with the planes back to back in one buffer as in the stream.
+// *image.Gray for mono streams.
 func (y *y4mReader) frame() image.Image {
-	if y.img != nil {
-		return y.img
-	}
-	r := image.Rect(0, 0, y.width, y.height)
-	if y.mono {
-		g := image.NewGray(r)
-		y.img, y.buf = g, g.Pix
-		return g
-	}
-	cw, ch := chromaSize(y.ratio, r)
-	ys, cs := y.width*y.height, cw*ch
-	y.buf = make([]byte, ys+2*cs)
-	y.img = &image.YCbCr{
-		Y: y.buf[:ys:ys], Cb: y.buf[ys : ys+cs : ys+cs], Cr: y.buf[ys+cs:],
-		YStride: y.width, CStride: cw, SubsampleRatio: y.ratio, Rect: r,
+	if y.img == nil {
+		y.img = y.newFrame()
 	}
 	return y.img
 }
 
-// next reads the next frame and returns it; the image is overwritten by the following call.
-// It returns io.EOF at the end of the stream and io.ErrUnexpectedEOF for a truncated frame.
+// newFrame allocates an image of the stream's geometry, its planes back to back in one buffer.
+func (y *y4mReader) newFrame() image.Image {
+	r := image.Rect(0, 0, y.width, y.height)
+	if y.mono {
+		return image.NewGray(r)
+	}
+	cw, ch := chromaSize(y.ratio, r)
+	ys, cs := y.width*y.height, cw*ch
+	buf := make([]byte, ys+2*cs)
+	return &image.YCbCr{
+		Y: buf[:ys:ys], Cb: buf[ys : ys+cs : ys+cs], Cr: buf[ys+cs:],
+		YStride: y.width, CStride: cw, SubsampleRatio: y.ratio, Rect: r,
+	}
+}
+
+// fits reports whether frames can be read into img: the stream's type and geometry, planes
+// of exactly one frame's rows.
+func (y *y4mReader) fits(img image.Image) bool {
+	r := image.Rect(0, 0, y.width, y.height)
+	switch m := img.(type) {
+	case *image.Gray:
+		return y.mono && m.Rect == r && m.Stride == y.width && len(m.Pix) == y.width*y.height
+	case *image.YCbCr:
+		cw, ch := chromaSize(y.ratio, r)
+		return !y.mono && m.Rect == r && m.SubsampleRatio == y.ratio && m.YStride == y.width && m.CStride == cw &&
+			len(m.Y) == y.width*y.height && len(m.Cb) == cw*ch && len(m.Cr) == cw*ch
+	}
+	return false
+}
+
+// keep hands over the frame next returned last, so it need not be copied to be kept, and reads
+// the following frames into spare (an image keep returned before and its holder no longer
+// needs), or into a new image when spare is nil or does not fit.
+func (y *y4mReader) keep(spare image.Image) image.Image {
+	kept := y.frame()
+	if spare != nil && spare != kept && y.fits(spare) {
+		y.img = spare
+	} else {
+		y.img = y.newFrame()
+	}
+	return kept
+}
+
+// next reads the next frame and returns it; the image is overwritten by the following call
+// unless keep took it. It returns io.EOF at the end of the stream and io.ErrUnexpectedEOF for
+// a truncated frame.
 func (y *y4mReader) next() (image.Image, error) {
 	line, err := readLine(y.r)
 	if err != nil {
@@ -153,11 +183,20 @@ func (y *y4mReader) next() (image.Image, error) {
 		return nil, fmt.Errorf("%w: frame header %.40q", ErrBadStream, line)
 	}
 	img := y.frame()
-	if _, err := io.ReadFull(y.r, y.buf); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	var planes [3][]byte
+	switch m := img.(type) {
+	case *image.Gray:
+		planes[0] = m.Pix
+	case *image.YCbCr:
+		planes = [3][]byte{m.Y, m.Cb, m.Cr}
+	}
+	for _, p := range planes {
+		if _, err := io.ReadFull(y.r, p); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	return img, nil
 }
