@@ -71,6 +71,10 @@ var Texts = map[ID]Text{
 	CameraEnded:         {bus.TopicCameraEnded, false, "End of the file."},
 	CameraEndedNamed:    {bus.TopicCameraEnded, false, "End of the file for %s."},
 	SpeechFailed:        {bus.TopicSpeechFailed, true, "Speech output failed."},
+	SpeechToText:        {bus.TopicSpeechFailed, true, "Speech output failed, so speech is printed instead."},
+	SpeechToSay:         {bus.TopicSpeechFailed, true, "Speech output failed, so speaking with macOS say instead."},
+	SpeechToOther:       {bus.TopicSpeechFailed, true, "Speech output failed, so speaking on another output."},
+	SpeechBack:          {bus.TopicSpeechBack, true, "Speech output is back."},
 	CutShort:            {bus.TopicCutShort, true, "Stopped after waiting %s, before everything was said."},
 	AckDescribe:         {bus.TopicAck, false, "Looking."},
 	AckAsk:              {bus.TopicAck, false, "Asking."},
@@ -136,6 +140,10 @@ const (
 	CameraEnded         ID = "camera_ended"
 	CameraEndedNamed    ID = "camera_ended_named"
 	SpeechFailed        ID = "speech_failed"
+	SpeechToText        ID = "speech_to_text"
+	SpeechToSay         ID = "speech_to_say"
+	SpeechToOther       ID = "speech_to_other"
+	SpeechBack          ID = "speech_back"
 	CutShort            ID = "cut_short"
 	AckDescribe         ID = "ack_describe"
 	AckAsk              ID = "ack_ask"

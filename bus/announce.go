@@ -22,7 +22,8 @@ const (
 	TopicCameraLost   = "camera_lost"     // a camera's source failed; it is being reopened
 	TopicCameraBack   = "camera_back"     // a lost camera is back
 	TopicCameraEnded  = "camera_ended"    // a file source played to its end
-	TopicSpeechFailed = "speech_failed"   // the speech output failed
+	TopicSpeechFailed = "speech_failed"   // the speech output failed (and what speaks instead)
+	TopicSpeechBack   = "speech_back"     // the speech output that failed works again
 	TopicCutShort     = "cut_short"       // the run ended before what was in flight was said
 	TopicAck          = "acknowledgement" // the answer to a key or control command
 	TopicHelp         = "help"            // the spoken list of keys

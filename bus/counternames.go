@@ -44,6 +44,8 @@ const (
 	CounterSpeechControlsInvalid = "speech.controls.invalid"
 	CounterSpeechEarcons         = "speech.earcons"
 	CounterSpeechFailed          = "speech.failed"
+	CounterSpeechFailovers       = "speech.failovers" // the output in use failed and the next took over
+	CounterSpeechRecovered       = "speech.recovered" // the first output plays again and took back over
 	CounterSpeechSpoken          = "speech.spoken"
 	CounterSpeechStale           = "speech.stale"
 	CounterSpeechSuperseded      = "speech.superseded"

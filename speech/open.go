@@ -44,6 +44,10 @@ type Options struct {
 	Earcons bool
 	// Text is where text mode prints. Default: io.Discard.
 	Text io.Writer
+	// FallbackText is where speech is printed when the audio output fails while running (see
+	// Failover); io.Discard when something else prints what is said (--transcript). Default:
+	// Text.
+	FallbackText io.Writer
 	// CheckTimeout bounds the start-up health check. Default: 10s.
 	CheckTimeout time.Duration
 	// Logger receives the announcement of what was chosen and why. Default: slog.Default().
@@ -106,6 +110,9 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 	if o.Text == nil {
 		o.Text = io.Discard
 	}
+	if o.FallbackText == nil {
+		o.FallbackText = o.Text
+	}
 	if o.CheckTimeout <= 0 {
 		o.CheckTimeout = 10 * time.Second
 	}
@@ -146,15 +153,15 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 			}
 			return text(err), nil
 		}
-		announce(log, a, o)
+		logChoice(log, a, o)
 		*chosen = Choice{Mode: ModePortAudio, Synthesizer: a.Synth.Name(), Voice: o.Voice}
-		return a, nil
+		return withFailover(a, o), nil
 	case ModeAuto:
 		a, err := openAudio(ctx, o)
 		if err == nil {
-			announce(log, a, o)
+			logChoice(log, a, o)
 			*chosen = Choice{Mode: ModePortAudio, Synthesizer: a.Synth.Name(), Voice: o.Voice}
-			return a, nil
+			return withFailover(a, o), nil
 		}
 		if derr := (deviceError{}); o.Device != "" && errors.As(err, &derr) {
 			return nil, deviceFailed(ctx, o, log, err)
@@ -167,6 +174,16 @@ func Open(ctx context.Context, o Options) (Speaker, error) {
 		return text(err), nil
 	}
 	return nil, fmt.Errorf("speech %q: use one of %v", o.Mode, Modes)
+}
+
+// withFailover puts the outputs to fall back on while running behind a: macOS say where it is
+// installed, then printed text.
+func withFailover(a *Audio, o Options) *Failover {
+	outputs := []Speaker{a}
+	if s, err := NewSay(o.Voice, o.Rate, ""); err == nil {
+		outputs = append(outputs, s)
+	}
+	return NewFailover(append(outputs, NewText(o.FallbackText))...)
 }
 
 // openAudio opens PortAudio with the best synthesizer and checks both.
@@ -265,7 +282,7 @@ func bestSynth(voice string, rate int) (Synthesizer, error) {
 	return nil, errors.Join(append(errs, err)...)
 }
 
-func announce(log *slog.Logger, a *Audio, o Options) {
+func logChoice(log *slog.Logger, a *Audio, o Options) {
 	log.Info("speech: output checked", "player", a.Player.Name(), "synth", a.Synth.Name(),
 		"voice", orDefault(o.Voice), "rate", o.Rate, "volume", o.Volume, "earcons", o.Earcons)
 }

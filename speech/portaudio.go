@@ -250,3 +250,27 @@ func (p *PortAudio) Close() error {
 }
 
 var errPlayerClosed = errors.New("portaudio: player closed")
+
+// errDeviceReset is why clips still queued when the stream is reset are silenced.
+var errDeviceReset = errors.New("portaudio: the output stream was reset")
+
+// Reset closes the stream, silencing what is queued or sounding, so that the next clip opens
+// it afresh: after a stream error (a device that went away, a sound server that dropped the
+// stream) the old stream may never play again.
+func (p *PortAudio) Reset() error {
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
+	p.mu.Lock()
+	for _, pb := range append(p.queue, p.sounding...) {
+		pb.silenced(errDeviceReset)
+	}
+	p.queue, p.sounding = nil, nil
+	p.mu.Unlock()
+	if p.stream == nil || p.closed {
+		return nil
+	}
+	s := p.stream
+	p.stream = nil
+	// The stream failed already; aborting and closing it only free it.
+	return errors.Join(s.Abort(), s.Close())
+}

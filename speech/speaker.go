@@ -214,3 +214,25 @@ func (a *Audio) Check(ctx context.Context) error {
 
 // Close closes the player.
 func (a *Audio) Close() error { return a.Player.Close() }
+
+// Probe checks, without being heard, that the output plays again after a failure: the
+// synthesizer says a word (not played), the player's stream is opened afresh when it has one,
+// and a moment of silence is played through it.
+func (a *Audio) Probe(ctx context.Context) error {
+	p, err := a.synth().Synthesize(ctx, "ready")
+	if err != nil {
+		return fmt.Errorf("synthesizer: %w", err)
+	}
+	if len(p.Samples) == 0 {
+		return errors.New("synthesizer: no audio for a test word")
+	}
+	if r, ok := a.Player.(interface{ Reset() error }); ok {
+		if err := r.Reset(); err != nil {
+			return fmt.Errorf("reset %s: %w", a.Player.Name(), err)
+		}
+	}
+	if err := a.Player.Play(ctx, Silence(60*time.Millisecond, p.Rate)); err != nil {
+		return fmt.Errorf("%s: %w", a.Player.Name(), err)
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/narrator-dev/narrator/announce"
 	"github.com/narrator-dev/narrator/bus"
 )
 
@@ -33,6 +34,12 @@ type Config struct {
 	Counters *bus.Counters
 	// Logger is where the stage logs. Default: slog.Default().
 	Logger *slog.Logger
+	// Announce is which announcements the stage makes itself (a Failover speaker's moves from
+	// one output to another). Default: announce.All.
+	Announce announce.Level
+	// RecoverFirst and RecoverLimit bound the wait between probes of a Failover speaker's
+	// first output after it failed. Default: DefaultRecoverFirst, DefaultRecoverLimit.
+	RecoverFirst, RecoverLimit time.Duration
 }
 
 // Stage speaks utterances from the bus one at a time. Utterances are synthesized as soon as
@@ -48,6 +55,7 @@ type Stage struct {
 	cues       []*bus.Queue[bus.Message]                   // one per earcon rule
 
 	spoken, stale, failed, superseded, earconsPlayed *bus.Counter
+	failovers, recovered                             *bus.Counter
 
 	mu      sync.Mutex
 	pending []*item    // waiting to play, in order: urgent utterances, announcements, earcons, ordinary utterances
@@ -66,6 +74,7 @@ type item struct {
 	urgent   bool
 	announce bool      // an announcement: said while paused, and not silenced by a pause or stop made before it
 	queued   time.Time // when an earcon was queued
+	gen      int       // the Failover output it was prepared for
 
 	ready  chan struct{} // closed when the clip is prepared (or failed)
 	clip   Clip
@@ -101,12 +110,19 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.EarconRules == nil {
 		cfg.EarconRules = DefaultEarconRules()
 	}
+	if cfg.RecoverFirst <= 0 {
+		cfg.RecoverFirst = DefaultRecoverFirst
+	}
+	if cfg.RecoverLimit <= 0 {
+		cfg.RecoverLimit = DefaultRecoverLimit
+	}
 	cfg.Logger = cfg.Logger.With("stage", "speech", "speaker", cfg.Speaker.Name())
 	c := cfg.Counters
 	s := &Stage{
 		cfg: cfg, conn: conn, wake: make(chan struct{}, 1),
 		spoken: c.Counter(bus.CounterSpeechSpoken), stale: c.Counter(bus.CounterSpeechStale), failed: c.Counter(bus.CounterSpeechFailed),
 		superseded: c.Counter(bus.CounterSpeechSuperseded), earconsPlayed: c.Counter(bus.CounterSpeechEarcons),
+		failovers: c.Counter(bus.CounterSpeechFailovers), recovered: c.Counter(bus.CounterSpeechRecovered),
 	}
 	if es, ok := cfg.Speaker.(EarconSpeaker); ok && cfg.Earcons {
 		s.earcons = es
@@ -177,6 +193,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	wg.Go(func() { s.readControls(ctx) })
 	wg.Go(func() { s.readUtterances(ctx) })
 	wg.Go(func() { s.readSettings(ctx) })
+	wg.Go(func() { s.recover(ctx) })
 	for i, q := range s.cues {
 		wg.Go(func() { s.readCues(ctx, q, s.cfg.EarconRules[i]) })
 	}

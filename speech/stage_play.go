@@ -43,12 +43,16 @@ func (s *Stage) play(ctx, pctx context.Context, it *item) (tail func()) {
 		}
 		if err := it.clip.Play(pctx); err != nil && pctx.Err() == nil {
 			s.cfg.Logger.Warn("earcon not played", "earcon", it.earcon, "err", err)
+			s.outputFailed(ctx, it, err)
 			return nil
 		}
 		s.earconsPlayed.Add(1)
 		return nil
 	}
 	if it.err != nil {
+		if s.outputFailed(ctx, it, it.err) {
+			return nil // said again on the next output
+		}
 		s.failed.Add(1)
 		s.cfg.Logger.Warn("utterance not synthesized", "utterance", it.u.ID, "err", it.err)
 		s.publish(s.event(it.u, bus.SpeechDropped, bus.ReasonFailed+": "+it.err.Error()))
@@ -72,6 +76,8 @@ func (s *Stage) play(ctx, pctx context.Context, it *item) (tail func()) {
 	switch {
 	case pctx.Err() != nil:
 		end.State, end.Reason = bus.SpeechInterrupted, reasonOf(ctx, pctx)
+	case err != nil && s.outputFailed(ctx, it, err):
+		return nil // said again, from its start, on the next output
 	case err != nil:
 		s.failed.Add(1)
 		s.cfg.Logger.Warn("utterance not played", "utterance", it.u.ID, "err", err)
@@ -115,6 +121,7 @@ func (s *Stage) playQueuedEarcon(pctx context.Context, it *item, qc QueuedClip) 
 	if err != nil {
 		if pctx.Err() == nil && !isInterruption(err) {
 			s.cfg.Logger.Warn("earcon not played", "earcon", it.earcon, "err", err)
+			s.outputFailed(pctx, it, err)
 		}
 		return nil
 	}
@@ -146,6 +153,9 @@ func (s *Stage) playQueued(ctx, pctx context.Context, it *item, qc QueuedClip) (
 			s.mu.Unlock()
 			return nil
 		}
+		if s.outputFailed(ctx, it, err) {
+			return nil // said on the next output
+		}
 		s.failed.Add(1)
 		s.cfg.Logger.Warn("utterance not played", "utterance", it.u.ID, "err", err)
 		s.publish(s.event(it.u, bus.SpeechDropped, reason))
@@ -163,6 +173,9 @@ func (s *Stage) playQueued(ctx, pctx context.Context, it *item, qc QueuedClip) (
 			pb.Cancel(err)
 			end.At = time.Now().UTC()
 			end.State, end.Reason = s.endOf(ctx, pctx, err)
+			if isFailure(end.Reason) && s.outputFailed(ctx, it, err) {
+				return // said again, from its start, on the next output
+			}
 			if isFailure(end.Reason) {
 				s.failed.Add(1)
 				s.cfg.Logger.Warn("utterance not played", "utterance", it.u.ID, "err", err)

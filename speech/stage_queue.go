@@ -183,6 +183,9 @@ func (s *Stage) prepare(ctx context.Context, it *item) {
 		close(it.ready)
 		return
 	}
+	if f, ok := s.cfg.Speaker.(*Failover); ok {
+		it.gen = f.Generation()
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	it.cancel = cancel
 	s.preps.Go(func() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"io"
 	"strings"
 
 	"github.com/narrator-dev/narrator/announce"
@@ -18,6 +19,21 @@ type announceOptions struct {
 
 func (o *announceOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.level, "announce", announce.DefaultLevel, "what the narrator says about itself: all (start-up summary, fallbacks, failures and recoveries), errors (only fallbacks, failures and recoveries), none; acknowledgements of keys and commands are always said")
+}
+
+// parsed is the validated --announce level.
+func (o *announceOptions) parsed() announce.Level {
+	level, _ := announce.ParseLevel(o.level) // validate refused a bad one
+	return level
+}
+
+// fallbackText is where speech is printed when the audio output fails while running: nowhere
+// in --transcript mode, whose printer prints what is said already, else where text mode prints.
+func fallbackText(e env, out io.Writer) io.Writer {
+	if e.transcript {
+		return io.Discard
+	}
+	return out
 }
 
 func (o *announceOptions) validate() error {

@@ -158,7 +158,7 @@ func (o *speakOptions) build(e env) ([]stage, error) {
 		return []stage{a}, nil
 	}
 	s, err := withConn(e.bus, "speech", func(c *bus.Conn) (*speech.Stage, error) {
-		return speech.New(c, speech.Config{Speaker: speaker, Earcons: o.earcons, Counters: e.counters, Logger: e.log})
+		return speech.New(c, speech.Config{Speaker: speaker, Earcons: o.earcons, Counters: e.counters, Logger: e.log, Announce: o.announce.parsed()})
 	})
 	if err != nil {
 		_ = speaker.Close()
@@ -178,7 +178,7 @@ func pickSpeaker(o *speakOptions, e env) (speech.Speaker, error) {
 	defer func() { e.chosenSpeech(chosen) }()
 	return speech.Open(e.ctx, speech.Options{
 		Mode: o.speech, Voice: o.voice, Rate: o.rate, Device: o.device, Volume: o.volume, Latency: o.latency,
-		Earcons: o.earcons, Text: out, Logger: e.log, Chosen: &chosen,
+		Earcons: o.earcons, Text: out, FallbackText: fallbackText(e, out), Logger: e.log, Chosen: &chosen,
 	})
 }
 
