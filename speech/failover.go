@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/narrator-dev/narrator/internal/backoff"
@@ -23,6 +24,7 @@ type Failover struct {
 	current int
 	gen     int // counts the switches; a failure reported for an older generation moves nothing
 	down    chan struct{}
+	probes  atomic.Int64
 }
 
 // Prober is an output that can check, without being heard, whether it plays again.
@@ -98,6 +100,9 @@ func (f *Failover) Failed(gen int, err error) (Switch, bool) {
 	return Switch{From: from.Name(), To: to.Name(), Text: text, Err: err}, true
 }
 
+// Probes counts the probes of the first output so far.
+func (f *Failover) Probes() int64 { return f.probes.Load() }
+
 // Outputs is how many outputs there are to fall back along.
 func (f *Failover) Outputs() int { return len(f.outputs) }
 
@@ -123,6 +128,7 @@ func (f *Failover) Recover(ctx context.Context, first, limit time.Duration, back
 				return
 			case <-t.C:
 			}
+			f.probes.Add(1)
 			if err := p.Probe(ctx); err != nil {
 				continue
 			}

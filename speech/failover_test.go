@@ -54,12 +54,12 @@ func (f *flakyOutput) Probe(context.Context) error {
 func collectUntil(t *testing.T, h *harness, what string, done func([]bus.SpeechEvent) bool) []bus.SpeechEvent {
 	t.Helper()
 	var evs []bus.SpeechEvent
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !done(evs) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: events so far %+v", what, evs)
 		}
-		evs = append(evs, bustest.Next(t, h.events, 10*time.Second))
+		evs = append(evs, bustest.Next(t, h.events, time.Minute))
 	}
 	return evs
 }

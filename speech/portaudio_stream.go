@@ -237,13 +237,17 @@ func (p *PortAudio) cancel(pb *Playback, cause error) {
 	p.mu.Unlock()
 
 	// The callback must not hold p.mu while Abort waits for it to return: it writes silence now.
+	// A stream whose device stopped taking audio is closed, not started again: starting it can
+	// block for good when the device is gone (an unloaded PulseAudio sink), and the next Queue
+	// opens a new one, which fails at once while the device is gone.
+	stalled := errors.Is(cause, errStalled)
 	p.ctl.Lock()
 	if p.stream != nil && !p.closed {
 		err := p.stream.Abort()
-		if err == nil {
+		if err == nil && !stalled {
 			err = p.stream.Start()
 		}
-		if err != nil { // reopened by the next Queue; whatever was queued is reported stalled
+		if err != nil || stalled { // reopened by the next Queue; whatever was queued is reported stalled
 			_ = p.stream.Close() // it failed already; this only frees it
 			p.stream = nil
 		}

@@ -1,0 +1,218 @@
+//go:build cgo
+
+package speech
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/narrator-dev/narrator/announce"
+	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/bus/bustest"
+)
+
+// pulseCommand runs a PulseAudio command line tool, failing the test when it fails.
+func pulseCommand(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// ownSinkInputs are the PulseAudio streams this process plays (PortAudio's, through the ALSA
+// pulse plugin), from `pactl list sink-inputs`.
+func ownSinkInputs(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	cur := ""
+	for l := range strings.Lines(pulseCommand(t, "pactl", "list", "sink-inputs")) {
+		l = strings.TrimSpace(l)
+		if after, ok := strings.CutPrefix(l, "Sink Input #"); ok {
+			cur = after
+		}
+		if l == `application.process.id = "`+strconv.Itoa(os.Getpid())+`"` {
+			ids = append(ids, cur)
+		}
+	}
+	return ids
+}
+
+// sinkModule is the index of the module that made the null sink called sink.
+func sinkModule(t *testing.T, sink string) string {
+	t.Helper()
+	for l := range strings.Lines(pulseCommand(t, "pactl", "list", "short", "modules")) {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[1] == "module-null-sink" && f[2] == "sink_name="+sink {
+			return f[0]
+		}
+	}
+	t.Fatalf("no module-null-sink for %s", sink)
+	return ""
+}
+
+// TestFailoverRealDeviceGoneAndBack plays real speech through PortAudio into the test's own
+// null sink; the sound server then drops the stream (`pacmd kill-sink-input`, the stream error
+// a device that goes away gives) and the sink is unloaded. Speech moves to printed text, saying
+// so there, and prints what the audio left unsaid; while the sink is gone every probe fails.
+// When the sink is loaded again, speech moves back and "Speech output is back." is heard on it.
+func TestFailoverRealDeviceGoneAndBack(t *testing.T) {
+	sink := audioSink(t)
+	if _, err := exec.LookPath("pacmd"); err != nil {
+		t.Skip("pacmd not installed (pulseaudio)")
+	}
+	audio := openTestAudio(t)
+	audio.Earcons = false
+	var printed bustest.SyncBuffer
+	f := NewFailover(audio, NewText(&printed))
+	h := startStage(t, Config{Speaker: f, RecoverFirst: 200 * time.Millisecond, RecoverLimit: 400 * time.Millisecond})
+	if err := audio.Check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	long := "This is a long sentence that keeps the output busy for several seconds, so that the stream can be broken while it plays, and then some more words after that."
+	h.say("n1", long, bus.PriorityNormal, time.Minute)
+	started := bustest.Next(t, h.events, 30*time.Second)
+	if started.State != bus.SpeechStarted || started.Backend != audio.Name() {
+		t.Fatalf("first event %+v, want started on %s", started, audio.Name())
+	}
+	var streams []string
+	bustest.Eventually(t, 10*time.Second, "this process's stream on the sink", func() bool { streams = ownSinkInputs(t); return len(streams) > 0 })
+	module := sinkModule(t, sink)
+	for _, id := range streams {
+		pulseCommand(t, "pacmd", "kill-sink-input", id)
+	}
+	pulseCommand(t, "pactl", "unload-module", module)
+	reloaded := false
+	t.Cleanup(func() {
+		if !reloaded {
+			_ = exec.Command("pactl", "load-module", "module-null-sink", "sink_name="+sink).Run()
+		}
+	})
+
+	switched := announce.Make(announce.SpeechToText).Text
+	evs := collectUntil(t, h, "the switch and the unsaid sentence printed", func(evs []bus.SpeechEvent) bool {
+		_, a := finishedText(evs, switched)
+		_, b := finishedText(evs, long)
+		return a && b
+	})
+	for _, e := range evs {
+		if e.State == bus.SpeechDropped || e.State == bus.SpeechInterrupted {
+			t.Errorf("%q was %s (%s)", e.Text, e.State, e.Reason)
+		}
+	}
+	if got, want := printed.String(), "» "+switched+"\n» "+long+"\n"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+	if h.stage.failovers.Load() != 1 {
+		t.Errorf("failovers %d, want 1", h.stage.failovers.Load())
+	}
+	probed := f.Probes()
+	bustest.Eventually(t, time.Minute, "probes while the sink is gone", func() bool { return f.Probes() >= probed+3 })
+	if h.stage.recovered.Load() != 0 || f.Name() != "text" {
+		t.Fatalf("recovered %d, output %s, while the sink is gone", h.stage.recovered.Load(), f.Name())
+	}
+
+	pulseCommand(t, "pactl", "load-module", "module-null-sink", "sink_name="+sink)
+	reloaded = true
+	rec := record(t, sink)
+	back := announce.Make(announce.SpeechBack).Text
+	evs = collectUntil(t, h, "back said on the audio", func(evs []bus.SpeechEvent) bool { _, ok := finishedText(evs, back); return ok })
+	var from, to time.Time
+	for _, e := range evs {
+		if e.Text == back && e.State == bus.SpeechStarted {
+			from = e.At
+		}
+		if e.Text == back && e.State == bus.SpeechFinished {
+			to = e.At
+			if e.Backend != audio.Name() {
+				t.Errorf("back said on %s", e.Backend)
+			}
+		}
+	}
+	rec.waitUntil(t, to.Add(200*time.Millisecond))
+	if n := len(rec.loudWindows(from, to.Add(100*time.Millisecond))); n < 10 {
+		t.Errorf("%q: only %d loud 10 ms windows on the sink", back, n)
+	}
+	if h.stage.recovered.Load() != 1 {
+		t.Errorf("recovered %d, want 1", h.stage.recovered.Load())
+	}
+}
+
+// TestFailoverRealSynthesizerDies: espeak-ng is killed (SIGKILL) on every run while a flag
+// file exists, as a synthesizer that crashes does. The utterance it could not synthesize is
+// printed after "Speech output failed, so speech is printed instead.", every probe fails while
+// it keeps dying, and once it works again speech moves back to the audio, where "Speech output
+// is back." is heard.
+func TestFailoverRealSynthesizerDies(t *testing.T) {
+	sink := audioSink(t)
+	rec := record(t, sink)
+	real := needESpeak(t)
+	bin, err := exec.LookPath(real.Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	die := dir + "/die"
+	wrapper := dir + "/espeak-ng"
+	script := "#!/bin/sh\n[ -e " + die + " ] && kill -KILL $$\nexec " + bin + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	audio := openTestAudio(t)
+	audio.Earcons = false
+	audio.Synth = &ESpeak{Binary: wrapper, Voice: real.Voice, Rate: 320}
+	var printed bustest.SyncBuffer
+	f := NewFailover(audio, NewText(&printed))
+	h := startStage(t, Config{Speaker: f, RecoverFirst: 100 * time.Millisecond, RecoverLimit: 200 * time.Millisecond})
+	if err := audio.Check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h.say("n1", "A red cup.", bus.PriorityNormal, time.Minute)
+	collectUntil(t, h, "said on the audio", func(evs []bus.SpeechEvent) bool { _, ok := finishedText(evs, "A red cup."); return ok })
+
+	if err := os.WriteFile(die, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.say("n2", "A blue cup.", bus.PriorityNormal, time.Minute)
+	switched := announce.Make(announce.SpeechToText).Text
+	collectUntil(t, h, "printed instead", func(evs []bus.SpeechEvent) bool {
+		_, a := finishedText(evs, switched)
+		_, b := finishedText(evs, "A blue cup.")
+		return a && b
+	})
+	if got, want := printed.String(), "» "+switched+"\n» A blue cup.\n"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+	probed := f.Probes()
+	bustest.Eventually(t, time.Minute, "probes while espeak-ng keeps dying", func() bool { return f.Probes() >= probed+3 })
+	if h.stage.recovered.Load() != 0 {
+		t.Fatal("recovered while espeak-ng keeps dying")
+	}
+
+	if err := os.Remove(die); err != nil {
+		t.Fatal(err)
+	}
+	back := announce.Make(announce.SpeechBack).Text
+	evs := collectUntil(t, h, "back said on the audio", func(evs []bus.SpeechEvent) bool { _, ok := finishedText(evs, back); return ok })
+	var from, to time.Time
+	for _, e := range evs {
+		switch {
+		case e.Text == back && e.State == bus.SpeechStarted:
+			from = e.At
+		case e.Text == back && e.State == bus.SpeechFinished:
+			to = e.At
+		}
+	}
+	rec.waitUntil(t, to.Add(200*time.Millisecond))
+	if n := len(rec.loudWindows(from, to.Add(100*time.Millisecond))); n < 10 {
+		t.Errorf("%q: only %d loud 10 ms windows on the sink", back, n)
+	}
+	if h.stage.failovers.Load() != 1 || h.stage.recovered.Load() != 1 {
+		t.Errorf("failovers %d recovered %d, want 1 and 1", h.stage.failovers.Load(), h.stage.recovered.Load())
+	}
+}
