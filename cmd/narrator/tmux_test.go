@@ -237,11 +237,15 @@ func TestKeysInARealTerminal(t *testing.T) {
 	pane.send("q")
 	w.finished(t, "Goodbye.", is(announce.Make(announce.AckQuit).Text))
 	var status string
-	bustest.Eventually(t, 30*time.Second, "the narrator exited", func() bool {
+	exited := time.Now().Add(30 * time.Second)
+	for !strings.HasPrefix(status, "1 ") && time.Now().Before(exited) {
 		status = strings.TrimSpace(pane.tmux("display-message", "-p", "-t", "n", "#{pane_dead} #{pane_dead_status}"))
-		return strings.HasPrefix(status, "1 ")
-	})
+		time.Sleep(50 * time.Millisecond)
+	}
 	stderr, _ := os.ReadFile(stderrFile)
+	if !strings.HasPrefix(status, "1 ") {
+		t.Fatalf("the narrator did not exit after q (pane %q)\npane:\n%s\nstderr:\n%s", status, strings.Join(pane.lines(), "\n"), stderr)
+	}
 	if status != "1 0" {
 		t.Errorf("after q the pane is %q, want dead with status 0; stderr:\n%s", status, stderr)
 	}
