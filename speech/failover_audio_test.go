@@ -70,7 +70,13 @@ func TestFailoverRealDeviceGoneAndBack(t *testing.T) {
 	audio.Earcons = false
 	var printed bustest.SyncBuffer
 	f := NewFailover(audio, NewText(&printed))
-	h := startStage(t, Config{Speaker: f, RecoverFirst: 200 * time.Millisecond, RecoverLimit: 400 * time.Millisecond})
+	var logs bustest.SyncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stage log:\n%s", logs.String())
+		}
+	})
+	h := startStage(t, Config{Speaker: f, RecoverFirst: 200 * time.Millisecond, RecoverLimit: 400 * time.Millisecond, Logger: slogTo(&logs)})
 	if err := audio.Check(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +89,7 @@ func TestFailoverRealDeviceGoneAndBack(t *testing.T) {
 	var streams []string
 	bustest.Eventually(t, 10*time.Second, "this process's stream on the sink", func() bool { streams = ownSinkInputs(t); return len(streams) > 0 })
 	module := sinkModule(t, sink)
+	killed := time.Now()
 	for _, id := range streams {
 		pulseCommand(t, "pacmd", "kill-sink-input", id)
 	}
@@ -104,6 +111,10 @@ func TestFailoverRealDeviceGoneAndBack(t *testing.T) {
 		if e.State == bus.SpeechDropped || e.State == bus.SpeechInterrupted {
 			t.Errorf("%q was %s (%s)", e.Text, e.State, e.Reason)
 		}
+		if e.Text == switched && e.State == bus.SpeechStarted {
+			t.Logf("stream dropped %s after the sentence started; the switch printed %s after that (the sentence's remaining audio plus the 2 s stall grace)",
+				killed.Sub(started.At).Round(time.Millisecond), e.At.Sub(killed).Round(time.Millisecond))
+		}
 	}
 	if got, want := printed.String(), "» "+switched+"\n» "+long+"\n"; got != want {
 		t.Errorf("printed %q, want %q", got, want)
@@ -118,28 +129,35 @@ func TestFailoverRealDeviceGoneAndBack(t *testing.T) {
 	}
 
 	pulseCommand(t, "pactl", "load-module", "module-null-sink", "sink_name="+sink)
+	loaded := time.Now()
 	reloaded = true
 	rec := record(t, sink)
 	back := announce.Make(announce.SpeechBack).Text
-	evs = collectUntil(t, h, "back said on the audio", func(evs []bus.SpeechEvent) bool { _, ok := finishedText(evs, back); return ok })
+	// Back on the audio: "Speech output is back." said to its end there. (A stream opened at the
+	// moment the sink comes back has been seen to stall once, under load; speech then moves to
+	// text and back a second time, which is what the user hears too.)
 	var from, to time.Time
-	for _, e := range evs {
-		if e.Text == back && e.State == bus.SpeechStarted {
-			from = e.At
-		}
-		if e.Text == back && e.State == bus.SpeechFinished {
-			to = e.At
-			if e.Backend != audio.Name() {
-				t.Errorf("back said on %s", e.Backend)
+	collectUntil(t, h, "back said on the audio", func(evs []bus.SpeechEvent) bool {
+		for _, e := range evs {
+			if e.Text == back && e.State == bus.SpeechStarted && e.Backend == audio.Name() {
+				from = e.At
+			}
+			if e.Text == back && e.State == bus.SpeechFinished && e.Backend == audio.Name() {
+				to = e.At
+				return true
 			}
 		}
-	}
-	rec.waitUntil(t, to.Add(200*time.Millisecond))
-	if n := len(rec.loudWindows(from, to.Add(100*time.Millisecond))); n < 10 {
+		return false
+	})
+	t.Logf("sink loaded again; %q started on it %s later (probes every 400 ms here); recoveries %d", back, from.Sub(loaded).Round(time.Millisecond), h.stage.recovered.Load())
+	// Nothing else plays into the test's sink: sound around the announcement's start and end
+	// (widened for a stream that has just opened, whose times are estimates) is the announcement.
+	rec.waitUntil(t, to.Add(time.Second))
+	if n := len(rec.loudWindows(from.Add(-500*time.Millisecond), to.Add(500*time.Millisecond))); n < 10 {
 		t.Errorf("%q: only %d loud 10 ms windows on the sink", back, n)
 	}
-	if h.stage.recovered.Load() != 1 {
-		t.Errorf("recovered %d, want 1", h.stage.recovered.Load())
+	if h.stage.recovered.Load() < 1 || f.Name() != audio.Name() {
+		t.Errorf("recovered %d, output %s; want back on %s", h.stage.recovered.Load(), f.Name(), audio.Name())
 	}
 }
 
@@ -208,8 +226,10 @@ func TestFailoverRealSynthesizerDies(t *testing.T) {
 			to = e.At
 		}
 	}
-	rec.waitUntil(t, to.Add(200*time.Millisecond))
-	if n := len(rec.loudWindows(from, to.Add(100*time.Millisecond))); n < 10 {
+	// Nothing else plays into the test's sink: sound around the announcement's start and end
+	// (widened for a stream that has just opened, whose times are estimates) is the announcement.
+	rec.waitUntil(t, to.Add(time.Second))
+	if n := len(rec.loudWindows(from.Add(-500*time.Millisecond), to.Add(500*time.Millisecond))); n < 10 {
 		t.Errorf("%q: only %d loud 10 ms windows on the sink", back, n)
 	}
 	if h.stage.failovers.Load() != 1 || h.stage.recovered.Load() != 1 {

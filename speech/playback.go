@@ -31,7 +31,10 @@ type Playback struct {
 	first, last time.Time
 	cause       error
 	deadline    time.Time // the last sample should have been handed over by then
-	cutOnce     sync.Once
+	// stalled, when set, reports whether the device stopped asking for samples (its stream
+	// callback has not run for a while), so a dead stream is noticed before the deadline.
+	stalled func() bool
+	cutOnce sync.Once
 
 	cancel func(*Playback, error) // silences it; set by the player
 }
@@ -81,13 +84,18 @@ func (pb *Playback) Finished(ctx context.Context) (time.Time, error) {
 	return pb.last, pb.sleepUntil(ctx, pb.last)
 }
 
+// stallCheck is how often a playback waiting to be handed over checks that the device still
+// asks for samples.
+const stallCheck = 250 * time.Millisecond
+
 // errStalled is why a playback the device stopped taking is silenced.
 var errStalled = errors.New("the output device stopped taking audio")
 
 // wait waits for ch, the playback being cut, or ctx. A device that stops taking samples is
-// reported once the clip is well overdue, never waited on forever.
+// reported once its stream callback has not run for a while, or once the clip is well overdue,
+// never waited on forever.
 func (pb *Playback) wait(ctx context.Context, ch <-chan struct{}) error {
-	var stall <-chan time.Time
+	var stall, check <-chan time.Time
 	select {
 	case <-pb.handed: // handed over: only its due time is left to wait for
 	default:
@@ -96,26 +104,44 @@ func (pb *Playback) wait(ctx context.Context, ch <-chan struct{}) error {
 			defer t.Stop()
 			stall = t.C
 		}
+		if pb.stalled != nil {
+			tk := time.NewTicker(stallCheck)
+			defer tk.Stop()
+			check = tk.C
+		}
 	}
-	select {
-	case <-stall:
+	for {
 		select {
-		case <-pb.handed:
-			return pb.wait(ctx, ch)
-		default:
-			return errStalled
-		}
-	case <-ch:
-		select {
-		case <-pb.cut: // cut as it was handed over
+		case <-check:
+			select {
+			case <-pb.handed:
+				check = nil // handed over: the device's state no longer matters to it
+			default:
+				if pb.stalled() {
+					return errStalled
+				}
+			}
+			continue
+		case <-stall:
+			select {
+			case <-pb.handed:
+				stall = nil
+				continue
+			default:
+				return errStalled
+			}
+		case <-ch:
+			select {
+			case <-pb.cut: // cut as it was handed over
+				return pb.cause
+			default:
+				return nil
+			}
+		case <-pb.cut:
 			return pb.cause
-		default:
-			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-	case <-pb.cut:
-		return pb.cause
-	case <-ctx.Done():
-		return context.Cause(ctx)
 	}
 }
 

@@ -43,6 +43,7 @@ type PortAudio struct {
 	muted    bool        // the stream is being cut: the callback writes silence
 
 	underflows atomic.Int64
+	lastFill   atomic.Int64 // when the stream callback last ran (unix ns); 0 before the stream opens
 
 	// forceRate, when set (by tests), is the only rate the stream opens at, as for a device
 	// that cannot play the voice's own rate.

@@ -17,6 +17,17 @@ const MaxQueuedClips = 8
 // ErrQueueFull is returned by Queue when MaxQueuedClips are waiting.
 var ErrQueueFull = errors.New("portaudio: output queue full")
 
+// deadAfter is how long the stream callback may go without running, while the stream is
+// open, before the device counts as stalled (it runs every few milliseconds while playing).
+const deadAfter = 1500 * time.Millisecond
+
+// stalled reports whether the open stream's callback has not run for deadAfter: the device
+// (or the sound server) stopped asking for samples.
+func (p *PortAudio) stalled() bool {
+	last := p.lastFill.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) > deadAfter
+}
+
 // stallGrace is how long past its due time a clip may take to be handed to the device before
 // the device counts as stalled.
 const stallGrace = 2 * time.Second
@@ -91,6 +102,7 @@ func (p *PortAudio) open(rate int) error {
 			if err := s.Start(); err != nil {
 				return fmt.Errorf("portaudio: start %s: %w", p.out.Name, errors.Join(err, s.Close()))
 			}
+			p.lastFill.Store(time.Now().UnixNano()) // counts as a callback: the stream just started
 			p.stream = s
 			return nil
 		}
@@ -133,6 +145,7 @@ func (p *PortAudio) Queue(pcm PCM) (*Playback, error) {
 		pcm = Resample(pcm, rate)
 	}
 	pb := newPlayback(pcm.Samples, p.cancel)
+	pb.stalled = p.stalled
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.queue) >= MaxQueuedClips {
@@ -160,6 +173,7 @@ func (p *PortAudio) Queue(pcm PCM) (*Playback, error) {
 // output latency) turned into wall time, plus the samples before it.
 func (p *PortAudio) fill(out []int16, ti portaudio.StreamCallbackTimeInfo, flags portaudio.StreamCallbackFlags) {
 	now := time.Now()
+	p.lastFill.Store(now.UnixNano())
 	if flags&portaudio.OutputUnderflow != 0 {
 		p.underflows.Add(1)
 	}

@@ -100,7 +100,9 @@ func startStage(t *testing.T, cfg Config) *harness {
 	if cfg.Speaker == nil {
 		cfg.Speaker = h.fake
 	}
-	cfg.Logger = quiet
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
 	s, err := New(bustest.Conn(t, srv, "speech"), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -237,7 +237,7 @@ func TestKeysInARealTerminal(t *testing.T) {
 	pane.send("q")
 	w.finished(t, "Goodbye.", is(announce.Make(announce.AckQuit).Text))
 	var status string
-	exited := time.Now().Add(30 * time.Second)
+	exited := time.Now().Add(time.Minute) // a hang detector
 	for !strings.HasPrefix(status, "1 ") && time.Now().Before(exited) {
 		status = strings.TrimSpace(pane.tmux("display-message", "-p", "-t", "n", "#{pane_dead} #{pane_dead_status}"))
 		time.Sleep(50 * time.Millisecond)
