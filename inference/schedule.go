@@ -49,12 +49,13 @@ func (s *scheduler) put(f bus.Frame) (replaced *bus.Frame, accepted bool) {
 func (s *scheduler) next() (bus.Frame, bool) {
 	var best string
 	var bestSince uint64
+	found := false
 	for camera, sl := range s.slots {
-		if best == "" || sl.since < bestSince {
-			best, bestSince = camera, sl.since
+		if !found || sl.since < bestSince {
+			best, bestSince, found = camera, sl.since, true
 		}
 	}
-	if best == "" {
+	if !found {
 		return bus.Frame{}, false
 	}
 	return s.take(best)

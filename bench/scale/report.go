@@ -216,6 +216,10 @@ func (r Report) Capacity() string {
 		return "No description was measured: no capacity plan."
 	}
 	changes := float64(r.Config.Cameras) / r.Config.ChangeEvery.Seconds()
+	if capacity := float64(top.Hosts) / r.Config.Latency.Seconds(); changes < capacity {
+		return fmt.Sprintf("No capacity plan from this run: the cameras made %.1f changes/s, below what %d hosts can describe (%.1f/s), so the hosts waited for work and frames/s per host measures demand, not capacity. Run with more cameras, more frequent changes or fewer hosts.",
+			changes, top.Hosts, capacity)
+	}
 	need := int(math.Ceil(changes / perHost))
 	return fmt.Sprintf("Capacity: one host whose model takes %s per frame describes %.2f frames/s here (%.0f %% of 1/latency with %d hosts). "+
 		"Hosts needed = cameras × changes per camera per second ÷ frames/s per host, rounded up: these %d cameras changing every %s make %.1f changes/s, so %d hosts keep up. "+

@@ -101,7 +101,8 @@ func TestHarnessReportIsConsistent(t *testing.T) {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SIMULATED", "| 1 | ", "| 2 | ", "Capacity:"} {
+	// 4 cameras changing every 300 ms (13 changes/s) do not keep two 100 ms hosts (20/s) busy
+	for _, want := range []string{"SIMULATED", "| 1 | ", "| 2 | ", "No capacity plan from this run"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, md.String())
 		}
