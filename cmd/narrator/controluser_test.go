@@ -47,7 +47,7 @@ func TestControlUserRefusesReadersSteering(t *testing.T) {
 			Subject string          `json:"subject"`
 			Data    bus.Description `json:"data"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &ev); err == nil && strings.HasPrefix(ev.Subject, bus.Prefix+"."+bus.KindDescriptions+".") && ev.Data.Text != "" {
+		if err := json.Unmarshal(sc.Bytes(), &ev); err == nil && isDescriptionSubject(ev.Subject) && ev.Data.Text != "" {
 			return // the reader reads descriptions
 		}
 	}
@@ -68,4 +68,9 @@ func TestControlUserFlagErrors(t *testing.T) {
 			t.Errorf("narrator %v: %v\n%s\nwant an error containing %q", c.args, err, out, c.want)
 		}
 	}
+}
+
+func isDescriptionSubject(subject string) bool {
+	kind, _ := bus.SubjectKind(subject)
+	return kind == bus.KindDescriptions
 }
