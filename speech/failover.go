@@ -114,13 +114,21 @@ func (f *Failover) Recover(ctx context.Context, first, limit time.Duration, back
 	if !ok {
 		return
 	}
+	// An output that fails again soon after it came back (seen after PulseAudio dropped a
+	// stream: the reopened ones stalled again within seconds) is probed later each time, so the
+	// flapping, and its announcements, slow down to one every limit.
+	var lastBack time.Time
+	n := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-f.down:
 		}
-		for n := 0; ; n++ {
+		if time.Since(lastBack) > limit {
+			n = 0
+		}
+		for ; ; n++ {
 			t := time.NewTimer(backoff.Nth(first, limit, n))
 			select {
 			case <-ctx.Done():
@@ -138,6 +146,8 @@ func (f *Failover) Recover(ctx context.Context, first, limit time.Duration, back
 			f.gen++
 			f.mu.Unlock()
 			back(Switch{From: from.Name(), To: f.outputs[0].Name(), Back: true})
+			lastBack = time.Now()
+			n++
 			break
 		}
 	}
