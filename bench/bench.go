@@ -65,16 +65,16 @@ func (c Config) withDefaults() Config {
 		c.WordsPerMinute = 180
 	}
 	if c.Heartbeat == 0 {
-		c.Heartbeat = 10 * time.Second
+		c.Heartbeat = capture.DefaultHeartbeat
 	}
 	if c.MinInterval == 0 {
-		c.MinInterval = 500 * time.Millisecond
+		c.MinInterval = capture.DefaultMinInterval
 	}
 	if c.MaxInterval == 0 {
 		c.MaxInterval = capture.DefaultMaxInterval
 	}
 	if c.MaxAge == 0 {
-		c.MaxAge = 2 * time.Second
+		c.MaxAge = capture.DefaultMaxAge
 	}
 	if c.Threshold <= 0 {
 		c.Threshold = capture.DefaultThreshold

@@ -42,10 +42,10 @@ type Config struct {
 	JPEGQuality int
 	// Threshold is the dHash distance that counts as a scene change. Default: 10.
 	Threshold int
-	// Heartbeat re-sends an unchanged scene this often. Zero: never (the CLI default is 10s).
+	// Heartbeat re-sends an unchanged scene this often. Zero: never (the CLI default is DefaultHeartbeat).
 	Heartbeat time.Duration
 	// MinInterval is the least time between two published frames; newer frames replace the
-	// one waiting meanwhile. Zero: no minimum (the CLI default is 500ms).
+	// one waiting meanwhile. Zero: no minimum (the CLI default is DefaultMinInterval).
 	MinInterval time.Duration
 	// MaxInterval is the ceiling of novelty-aware sampling: while the narrator suppresses the
 	// camera's descriptions as repeats (decisions on the bus), the least time between frames
@@ -53,7 +53,7 @@ type Config struct {
 	// settles brings it back at once. Zero: no backoff (the CLI default is DefaultMaxInterval).
 	MaxInterval time.Duration
 	// MaxAge drops a frame that waited longer than this since the source delivered it. Zero:
-	// no limit (the CLI default is 2s).
+	// no limit (the CLI default is DefaultMaxAge).
 	MaxAge time.Duration
 	// Backoff is the first wait before reopening a failed source; it doubles on each failure
 	// up to MaxBackoff. Default: 500ms.

@@ -25,6 +25,11 @@ const (
 	DefaultJPEGQuality = 80
 	DefaultBackoff     = 500 * time.Millisecond
 	DefaultMaxBackoff  = 10 * time.Second
+	// DefaultHeartbeat, DefaultMinInterval and DefaultMaxAge are what `narrator run` and the
+	// bench ask of the stage (in Config, zero turns each off).
+	DefaultHeartbeat   = 10 * time.Second
+	DefaultMinInterval = 500 * time.Millisecond
+	DefaultMaxAge      = 2 * time.Second
 	// MinMaxEdge is the smallest long edge a published frame may be scaled to.
 	MinMaxEdge = 16
 )

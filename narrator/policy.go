@@ -48,7 +48,7 @@ type PolicyConfig struct {
 	// Verbosity is how much of each description is said. Default: Normal.
 	Verbosity Verbosity
 	// Similarity is the content-word similarity (Jaccard, 0-1) at or above which a description
-	// repeats something said. Default: 0.4.
+	// repeats something said. Default: DefaultSimilarity.
 	Similarity float64
 	// History is how many spoken descriptions a new one is compared with. Default: 6.
 	History int
@@ -69,6 +69,13 @@ type PolicyConfig struct {
 	// count: "person" matches "two women"). Default: fire, smoke.
 	UrgentKeywords []string
 }
+
+// Defaults of the policy's numbers, used by NewPolicy and by the flags.
+const (
+	DefaultSimilarity = 0.4
+	DefaultRefresh    = 30 * time.Second
+	DefaultStaleAfter = 8 * time.Second
+)
 
 // DefaultUrgentKeywords are the urgent keywords when none are configured.
 var DefaultUrgentKeywords = []string{"fire", "smoke"}
@@ -126,7 +133,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		return nil, fmt.Errorf("verbosity %d: use Short, Normal or Detailed", cfg.Verbosity)
 	}
 	if cfg.Similarity == 0 {
-		cfg.Similarity = 0.4
+		cfg.Similarity = DefaultSimilarity
 	}
 	if cfg.Similarity < 0 || cfg.Similarity > 1 {
 		return nil, fmt.Errorf("similarity %v: use a number between 0 and 1", cfg.Similarity)
@@ -138,13 +145,13 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		cfg.HistoryWindow = 30 * time.Second
 	}
 	if cfg.Refresh <= 0 {
-		cfg.Refresh = 30 * time.Second
+		cfg.Refresh = DefaultRefresh
 	}
 	if cfg.ReturnAfter <= 0 {
 		cfg.ReturnAfter = DefaultReturnAfter
 	}
 	if cfg.StaleAfter <= 0 {
-		cfg.StaleAfter = 8 * time.Second
+		cfg.StaleAfter = DefaultStaleAfter
 	}
 	if cfg.UrgentKeywords == nil {
 		cfg.UrgentKeywords = DefaultUrgentKeywords

@@ -39,10 +39,10 @@ func (o *captureOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.loop, "loop", false, "play file: and dir: sources again from the start when they end")
 	fs.DurationVar(&o.slide, "slide", capture.DefaultSlideDuration, "how long a dir: source shows each image")
 	fs.IntVar(&o.threshold, "threshold", capture.DefaultThreshold, "perceptual-hash distance (of 64 bits) that counts as a scene change")
-	fs.DurationVar(&o.heartbeat, "heartbeat", 10*time.Second, "re-send an unchanged scene this often (0: never)")
-	fs.DurationVar(&o.minInterval, "min-interval", 500*time.Millisecond, "least time between two frames sent per camera; the newest frame waits meanwhile (0: no minimum)")
+	fs.DurationVar(&o.heartbeat, "heartbeat", capture.DefaultHeartbeat, "re-send an unchanged scene this often (0: never)")
+	fs.DurationVar(&o.minInterval, "min-interval", capture.DefaultMinInterval, "least time between two frames sent per camera; the newest frame waits meanwhile (0: no minimum)")
 	fs.DurationVar(&o.maxInterval, "max-interval", capture.DefaultMaxInterval, "while the model's descriptions of a moving scene keep repeating what was said, stretch --min-interval up to this (0: never)")
-	fs.DurationVar(&o.maxAge, "max-age", 2*time.Second, "drop, never send, a frame older than this (0: no limit)")
+	fs.DurationVar(&o.maxAge, "max-age", capture.DefaultMaxAge, "drop, never send, a frame older than this (0: no limit)")
 	fs.IntVar(&o.maxEdge, "max-edge", capture.DefaultMaxEdge, "scale frames so their long edge is at most this many pixels")
 	fs.IntVar(&o.quality, "quality", capture.DefaultJPEGQuality, "JPEG quality of published frames, 1-100")
 }

@@ -26,9 +26,9 @@ func (o *narrateOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.mode, "mode", "narrate", "what is said unasked: narrate (whatever is new, and an unchanged scene again after --refresh), changes (only what changed), ondemand (only when asked), director (publish key: value cues on narrator.v1.cues.<camera>, speak only when asked)")
 	fs.StringVar(&o.prompt, "prompt", "", "the instruction models get: a preset ("+strings.Join(narrator.PresetNames(), ", ")+") or a FILE, read again whenever it changes (default: describe; director in --mode director)")
 	fs.StringVar(&o.verbosity, "verbosity", "normal", "how much of each description is said: short (one sentence), normal (two), detailed (five)")
-	fs.Float64Var(&o.similarity, "similarity", 0.4, "content-word similarity (0-1) at which a description counts as a repeat of what was said and is not said")
-	fs.DurationVar(&o.staleAfter, "stale-after", 8*time.Second, "drop what could not be said within this long of its frame's capture")
-	fs.DurationVar(&o.refresh, "refresh", 30*time.Second, "in --mode narrate, say an unchanged scene again after this much silence")
+	fs.Float64Var(&o.similarity, "similarity", narrator.DefaultSimilarity, "content-word similarity (0-1) at which a description counts as a repeat of what was said and is not said")
+	fs.DurationVar(&o.staleAfter, "stale-after", narrator.DefaultStaleAfter, "drop what could not be said within this long of its frame's capture")
+	fs.DurationVar(&o.refresh, "refresh", narrator.DefaultRefresh, "in --mode narrate, say an unchanged scene again after this much silence")
 	fs.StringVar(&o.urgent, "urgent-keywords", strings.Join(narrator.DefaultUrgentKeywords, ","), "comma-separated words that make a description urgent (it interrupts); synonyms and plurals match")
 	fs.BoolVar(&o.keys, "keys", true, "single-key controls when stdin is a terminal: space describe, r repeat, p pause, +/- verbosity, ? help, q quit")
 }
