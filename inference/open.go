@@ -17,13 +17,16 @@ const (
 	BackendHeuristic = "heuristic"
 	BackendMLX       = "mlx"
 	BackendOpenAI    = "openai"
+	// BackendOCR reads text instead of describing (package reading registers it); --backend
+	// auto never picks it.
+	BackendOCR = bus.BackendOCR
 	// DefaultBackend is what Open builds when Options.Backend is empty.
 	DefaultBackend = BackendAuto
 )
 
 // Backends are the names Options.Backend takes, in the order --backend auto tries the model
 // backends (the heuristic is the last resort).
-var Backends = []string{BackendAuto, BackendMLX, BackendOpenAI, BackendHeuristic}
+var Backends = []string{BackendAuto, BackendMLX, BackendOpenAI, BackendOCR, BackendHeuristic}
 
 // Options say which describer Open builds.
 type Options struct {
@@ -37,6 +40,8 @@ type Options struct {
 	APIKey string
 	// Python is the mlx worker's interpreter. Default: the environment `narrator setup` made.
 	Python string
+	// Lang is the text reader's languages for --backend ocr (--ocr-lang). Default: the reader's.
+	Lang string
 	// Counters receives the backend's counts. Default: a private set.
 	Counters *bus.Counters
 	// Logger is where the choice is announced and the backend logs. Default: slog.Default().

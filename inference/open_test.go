@@ -57,7 +57,7 @@ func TestOpenChoosesAndSaysWhy(t *testing.T) {
 		wantErr   string
 	}{
 		{name: "heuristic", opts: Options{Backend: "heuristic"}, wantCalls: ""},
-		{name: "unknown", opts: Options{Backend: "gpt"}, wantErr: "--backend gpt: use one of auto, mlx, openai, heuristic"},
+		{name: "unknown", opts: Options{Backend: "gpt"}, wantErr: "--backend gpt: use one of auto, mlx, openai, ocr, heuristic"},
 		{name: "named", opts: Options{Backend: "openai", URL: "http://x"}, wantCalls: "open openai http://x", wantModel: true},
 		{name: "auto with a URL", opts: Options{URL: "http://x"}, mlxReady: true, wantCalls: "open openai http://x", wantModel: true, wantLog: "url=http://x"},
 		{name: "auto prefers mlx", opts: Options{}, mlxReady: true, srvReady: true, wantCalls: "find mlx", wantModel: true, wantLog: `why="mlx is ready"`},

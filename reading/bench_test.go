@@ -1,0 +1,71 @@
+//go:build cgo
+
+package reading
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/narrator-dev/narrator/bus"
+)
+
+// benchFrames are the frames the benchmarks read: a sign, three lines of small text, and a
+// textured wall without text, each 1024×576 like capture's frames.
+var benchFrames = map[string]scene{
+	"sign":   evalText[0],
+	"page":   evalText[15],
+	"notext": evalNoText[3],
+}
+
+// BenchmarkRead is the time to read one 1024-pixel frame through the library (cgo), the
+// model loaded once: decode, grey plane, contrast, recognition, filters.
+func BenchmarkRead(b *testing.B) {
+	r, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = r.Close() }()
+	for _, name := range []string{"sign", "page", "notext"} {
+		f := bus.Frame{ID: "f", Camera: "bench", JPEG: render(b, benchFrames[name])}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := r.Read(context.Background(), f, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCommand is the same frames read by the `tesseract` command, the way a reader without
+// cgo would: the prepared grey plane as a PGM on stdin, words as TSV on stdout. Each run starts
+// the program and loads the model again.
+func BenchmarkCommand(b *testing.B) {
+	if _, err := exec.LookPath("tesseract"); err != nil {
+		b.Skip("no tesseract command")
+	}
+	for _, name := range []string{"sign", "page", "notext"} {
+		g, err := decodeGrey(render(b, benchFrames[name]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := prepare(g, DefaultUpscaleBelow).img
+		var pgm bytes.Buffer
+		fmt.Fprintf(&pgm, "P5\n%d %d\n255\n", p.Rect.Dx(), p.Rect.Dy())
+		pgm.Write(p.Pix)
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command("tesseract", "stdin", "stdout", "-c", "thresholding_method=1", "tsv")
+				cmd.Stdin = bytes.NewReader(pgm.Bytes())
+				cmd.Env = append(cmd.Environ(), "OMP_THREAD_LIMIT=1")
+				if out, err := cmd.Output(); err != nil || len(out) == 0 {
+					b.Fatalf("tesseract: %v", err)
+				}
+			}
+		})
+	}
+}

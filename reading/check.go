@@ -1,0 +1,46 @@
+package reading
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/narrator-dev/narrator/inference"
+)
+
+// CheckLanguages refuses langs when a language's trained data is not installed, naming the
+// package to install; it says nothing in builds without the reader (New says so).
+func CheckLanguages(langs string) error {
+	if !Built {
+		return checkLanguageSyntax(langs)
+	}
+	return checkLanguages(langs, installedLanguages())
+}
+
+// Check is `narrator doctor`'s line for the text reader: built in, Tesseract's version and the
+// languages installed, langs among them. The reader is optional, so a problem is a warning.
+func Check(langs string) inference.Check {
+	c := inference.Check{Name: "text reader"}
+	if !Built {
+		c.Status, c.Detail = inference.CheckWarn, "not built into this program (built with CGO_ENABLED=0): --read-text and --backend ocr cannot start"
+		c.Fix = "install libtesseract-dev (scripts/install-deps) and build with CGO_ENABLED=1"
+		return c
+	}
+	installed := installedLanguages()
+	if err := checkLanguages(langs, installed); err != nil {
+		var missing []string
+		for l := range strings.SplitSeq(langs, "+") {
+			if !slices.Contains(installed, l) {
+				missing = append(missing, l)
+			}
+		}
+		c.Status, c.Detail = inference.CheckWarn, err.Error()
+		if len(missing) > 0 && checkLanguageSyntax(langs) == nil {
+			c.Detail = fmt.Sprintf("Tesseract %s has no data for %s (installed: %s): --read-text and --backend ocr cannot start", Version(), strings.Join(missing, ", "), strings.Join(installed, ", "))
+			c.Fix = installHint(strings.Join(missing, "+"))
+		}
+		return c
+	}
+	c.Status, c.Detail = inference.CheckOK, "Tesseract "+Version()+", languages "+strings.Join(installed, ", ")
+	return c
+}
