@@ -78,6 +78,7 @@ var Texts = map[ID]Text{
 	CutShort:            {bus.TopicCutShort, true, "Stopped after waiting %s, before everything was said."},
 	AckDescribe:         {bus.TopicAck, false, "Looking."},
 	AckAsk:              {bus.TopicAck, false, "Asking."},
+	AckRead:             {bus.TopicAck, false, "Reading."},
 	AckAskHeuristic:     {bus.TopicAck, false, "Not a model, so describing instead of answering."},
 	AckPause:            {bus.TopicAck, false, "Paused."},
 	AckResume:           {bus.TopicAck, false, "Resumed."},
@@ -93,10 +94,11 @@ var Texts = map[ID]Text{
 	AckNothingToRepeat:  {bus.TopicAck, true, "Nothing to repeat yet."},
 	AckNoPicture:        {bus.TopicAck, true, "No picture yet."},
 	AckNoDescriber:      {bus.TopicAck, true, "Nothing is describing pictures right now."},
+	AckNoReader:         {bus.TopicAck, true, "Text reading is off."},
 	AckBusy:             {bus.TopicAck, true, "Busy, try again."},
 	AckNoSpeechSettings: {bus.TopicAck, true, "Rate and volume cannot be changed with this speech output."},
 	AckFailed:           {bus.TopicAck, true, "That did not work."},
-	Help:                {bus.TopicHelp, false, "Keys: space, describe now. R, repeat. P, pause or resume. Plus or minus, more or less detail. Period or comma, faster or slower. Right or left bracket, louder or quieter. Question mark, this help. Q, quit."},
+	Help:                {bus.TopicHelp, false, "Keys: space, describe now. R, repeat. T, read text. P, pause or resume. Plus or minus, more or less detail. Period or comma, faster or slower. Right or left bracket, louder or quieter. Question mark, this help. Q, quit."},
 }
 
 // Text ids, one per entry of Texts.
@@ -147,6 +149,7 @@ const (
 	CutShort            ID = "cut_short"
 	AckDescribe         ID = "ack_describe"
 	AckAsk              ID = "ack_ask"
+	AckRead             ID = "ack_read"
 	AckAskHeuristic     ID = "ack_ask_heuristic"
 	AckPause            ID = "ack_pause"
 	AckResume           ID = "ack_resume"
@@ -162,6 +165,7 @@ const (
 	AckNothingToRepeat  ID = "ack_nothing_to_repeat"
 	AckNoPicture        ID = "ack_no_picture"
 	AckNoDescriber      ID = "ack_no_describer"
+	AckNoReader         ID = "ack_no_reader"
 	AckBusy             ID = "ack_busy"
 	AckNoSpeechSettings ID = "ack_no_speech_settings"
 	AckFailed           ID = "ack_failed"

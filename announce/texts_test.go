@@ -60,6 +60,7 @@ var textCases = []struct {
 	{CutShort, []any{"30 seconds"}, "Stopped after waiting 30 seconds, before everything was said."},
 	{AckDescribe, nil, "Looking."},
 	{AckAsk, nil, "Asking."},
+	{AckRead, nil, "Reading."},
 	{AckAskHeuristic, nil, "Not a model, so describing instead of answering."},
 	{AckPause, nil, "Paused."},
 	{AckResume, nil, "Resumed."},
@@ -75,10 +76,11 @@ var textCases = []struct {
 	{AckNothingToRepeat, nil, "Nothing to repeat yet."},
 	{AckNoPicture, nil, "No picture yet."},
 	{AckNoDescriber, nil, "Nothing is describing pictures right now."},
+	{AckNoReader, nil, "Text reading is off."},
 	{AckBusy, nil, "Busy, try again."},
 	{AckNoSpeechSettings, nil, "Rate and volume cannot be changed with this speech output."},
 	{AckFailed, nil, "That did not work."},
-	{Help, nil, "Keys: space, describe now. R, repeat. P, pause or resume. Plus or minus, more or less detail. Period or comma, faster or slower. Right or left bracket, louder or quieter. Question mark, this help. Q, quit."},
+	{Help, nil, "Keys: space, describe now. R, repeat. T, read text. P, pause or resume. Plus or minus, more or less detail. Period or comma, faster or slower. Right or left bracket, louder or quieter. Question mark, this help. Q, quit."},
 }
 
 func TestEveryText(t *testing.T) {

@@ -85,7 +85,7 @@ type DescribeRequest struct {
 	Camera string `json:"camera,omitempty"`
 	// Prompt is the full instruction for the model; empty means the active prompt.
 	Prompt string `json:"prompt,omitempty"`
-	// Purpose is why: ControlDescribe or ControlAsk.
+	// Purpose is why: ControlDescribe, ControlAsk or ControlRead (on SubjectRead).
 	Purpose string    `json:"purpose"`
 	At      time.Time `json:"at"`
 }

@@ -68,6 +68,8 @@ func plainFailure(err error) announce.Announcement {
 	switch {
 	case errors.Is(err, errNoInference):
 		return announce.Make(announce.AckNoDescriber)
+	case errors.Is(err, errNoReader):
+		return announce.Make(announce.AckNoReader)
 	case strings.Contains(msg, "no frame"):
 		return announce.Make(announce.AckNoPicture)
 	case strings.Contains(msg, "busy"):
@@ -80,6 +82,7 @@ func plainFailure(err error) announce.Announcement {
 
 var (
 	errNoInference      = errors.New("no inference stage is running on this bus")
+	errNoReader         = errors.New("no text reader is running on this bus: start the narrator with --read-text or --backend ocr")
 	errNoSpeechSettings = errors.New("no speech stage here can change its rate or volume")
 )
 

@@ -68,6 +68,7 @@ func TestEveryControlIsAcknowledgedAloud(t *testing.T) {
 		{bus.Control{Command: bus.ControlRepeat}, "Nothing to repeat yet.", false},
 		{bus.Control{Command: bus.ControlHelp}, announce.Make(announce.Help).Text, true},
 		{bus.Control{Command: bus.ControlDescribe}, "Nothing is describing pictures right now.", false},
+		{bus.Control{Command: bus.ControlRead}, "Text reading is off.", false},
 		{bus.Control{Command: bus.ControlRate, Value: "up"}, "Rate and volume cannot be changed with this speech output.", false},
 		{bus.Control{Command: "dance"}, "That did not work.", false},
 	} {
@@ -130,5 +131,57 @@ func TestDescribeIsAcknowledged(t *testing.T) {
 		if c.fail == "" && (cr.Message != strings.Join(c.want, " ") || strings.Contains(cr.Message, "f1")) {
 			t.Errorf("%s: reply message %q, want the plain words said", c.command, cr.Message)
 		}
+	}
+}
+
+// TestReadIsAcknowledged: the read control goes to the text reader, not the describer; its
+// answer is said in full, from the reading's metadata.
+func TestReadIsAcknowledged(t *testing.T) {
+	h := startStage(t, Config{})
+	reader := bustest.Conn(t, h.srv, "reader")
+	q, err := bus.SubscribeRequests[bus.DescribeRequest](reader, bus.SubjectRead, bus.QueueConfig{Name: "test.read", Size: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bus.ControlReply, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		var rep bus.ControlReply
+		if err := h.pub.RequestEvent(ctx, bus.SubjectControl, bus.Control{ID: bus.NewID(), Command: bus.ControlRead}, &rep); err != nil {
+			rep.Error = err.Error()
+		}
+		done <- rep
+	}()
+	r := bustest.Next(t, q, wait)
+	if r.Body.Purpose != bus.ControlRead {
+		t.Errorf("read request purpose %q", r.Body.Purpose)
+	}
+	if err := reader.Reply(r, bus.DescribeReply{ID: bus.NewID(), RequestID: r.Body.ID, OK: true, Camera: "cam0", FrameID: "f1", Backend: bus.BackendOCR, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := <-done; !rep.OK || rep.Message != "Reading." {
+		t.Fatalf("read control reply %+v", rep)
+	}
+	h.heard("Reading.")
+	full := "Text: Dear customer. Our shop will close early on Saturday. Thank you."
+	d := bus.Description{ID: bus.NewID(), Camera: "cam0", FrameID: "f1", Backend: bus.BackendOCR, Text: full, RequestID: r.Body.ID,
+		Metadata: map[string]any{bus.MetaReadingFull: full}, CapturedAt: time.Now().UTC()}
+	said := bustest.Collect[bus.Utterance](t, reader, bus.SubjectUtterances, 8)
+	if err := reader.PublishEvent(bus.DescriptionSubject("cam0"), d); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		u := bustest.Next(t, said, wait)
+		if u.DescriptionID != d.ID {
+			continue
+		}
+		if u.Text != full || u.Priority != bus.PriorityUrgent {
+			t.Errorf("the reading was said as %q (%s), want %q, urgent", u.Text, u.Priority, full)
+		}
+		return
 	}
 }

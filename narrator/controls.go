@@ -58,7 +58,7 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 		}
 		s.requestSettings(ctx, wg, r, s.settingsResults, now)
 		return
-	case bus.ControlDescribe, bus.ControlAsk:
+	case bus.ControlDescribe, bus.ControlAsk, bus.ControlRead:
 		if c.Command == bus.ControlAsk && strings.TrimSpace(c.Text) == "" {
 			err = errors.New(`ask needs a question, e.g. narrator ctl ask "what colour is the cup?"`)
 			break
@@ -73,7 +73,7 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 		return
 	default:
 		s.controlsBad.Add(1)
-		err = fmt.Errorf("unknown command %q: use describe, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
+		err = fmt.Errorf("unknown command %q: use describe, read, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
 	}
 	if a, ok := s.ackFor(c, before, err); ok {
 		s.acknowledge(a)

@@ -43,7 +43,11 @@ func (s *Stage) requestDescription(ctx context.Context, wg *sync.WaitGroup, r bu
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 		defer cancel()
 		res := describeResult{control: r, request: req}
-		res.err = s.conn.RequestEvent(rctx, bus.SubjectDescribe, req, &res.reply)
+		subject := bus.SubjectDescribe
+		if req.Purpose == bus.ControlRead { // the text reader answers: the last text, in full
+			subject = bus.SubjectRead
+		}
+		res.err = s.conn.RequestEvent(rctx, subject, req, &res.reply)
 		select {
 		case results <- res:
 		case <-ctx.Done():
@@ -55,6 +59,8 @@ func (s *Stage) requestDescription(ctx context.Context, wg *sync.WaitGroup, r bu
 func (s *Stage) described(r describeResult) {
 	var err error
 	switch {
+	case errors.Is(r.err, bus.ErrNoResponder) && r.request.Purpose == bus.ControlRead:
+		err = errNoReader
 	case errors.Is(r.err, bus.ErrNoResponder):
 		err = errNoInference
 	case errors.Is(r.err, context.DeadlineExceeded):
@@ -72,6 +78,9 @@ func (s *Stage) described(r describeResult) {
 	}
 	s.cfg.Logger.Debug("describe request accepted", "purpose", r.request.Purpose, "frame", r.reply.FrameID, "camera", r.reply.Camera, "backend", r.reply.Backend, "uses_prompt", r.reply.UsesPrompt)
 	acks := []announce.Announcement{announce.Make(announce.AckDescribe)}
+	if r.request.Purpose == bus.ControlRead {
+		acks = []announce.Announcement{announce.Make(announce.AckRead)}
+	}
 	if r.request.Purpose == bus.ControlAsk {
 		acks = []announce.Announcement{announce.Make(announce.AckAsk)}
 		if !r.reply.UsesPrompt {

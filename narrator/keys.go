@@ -49,6 +49,8 @@ func (r *KeyReader) Read(b byte, paused bool) (k Key, ok bool) {
 		return control(bus.ControlDescribe)
 	case 'r', 'R':
 		return control(bus.ControlRepeat)
+	case 't', 'T':
+		return control(bus.ControlRead)
 	case 'p', 'P':
 		if paused {
 			return control(bus.ControlResume)

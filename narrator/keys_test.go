@@ -15,8 +15,8 @@ var keyCases = []struct {
 	paused bool
 	want   []string
 }{
-	{"every key", " rRpsS+=-_.>,<][?hHqQ", false, []string{
-		"describe", "repeat", "repeat", "pause", "stop", "stop", "verbosity up", "verbosity up", "verbosity down", "verbosity down",
+	{"every key", " rRtTpsS+=-_.>,<][?hHqQ", false, []string{
+		"describe", "repeat", "repeat", "read", "read", "pause", "stop", "stop", "verbosity up", "verbosity up", "verbosity down", "verbosity down",
 		"rate up", "rate up", "rate down", "rate down", "volume up", "volume down", "help", "help", "help", "quit", "quit"}},
 	{"p resumes when paused", "P", true, []string{"resume"}},
 	{"other keys are ignored", "xyz019\n\t\x00\x7f", false, nil},
@@ -68,7 +68,7 @@ func TestKeyReaderSequenceSplitAcrossReads(t *testing.T) {
 	}
 }
 
-var validCommands = []string{bus.ControlDescribe, bus.ControlRepeat, bus.ControlPause, bus.ControlResume, bus.ControlStop,
+var validCommands = []string{bus.ControlDescribe, bus.ControlRead, bus.ControlRepeat, bus.ControlPause, bus.ControlResume, bus.ControlStop,
 	bus.ControlVerbosity, bus.ControlRate, bus.ControlVolume, bus.ControlHelp}
 
 // FuzzKeyReader: whatever the terminal sends, every key read is a valid control or quit, only

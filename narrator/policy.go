@@ -287,6 +287,9 @@ func (p *Policy) untrack(id string) *stream {
 // ask), which bypasses the mode, the pause and the repeat gate, and makes it urgent.
 func (p *Policy) Final(d bus.Description, requested bool, now time.Time) Verdict {
 	st := p.untrack(d.ID)
+	if d.Backend == bus.BackendOCR {
+		return p.reading(d, requested, now)
+	}
 	suppress := func(reason string) Verdict { return Verdict{Action: bus.ActionSuppress, Reason: reason} }
 	if d.Error != "" {
 		if first := p.historyText(d.ID); st != nil && st.spoke && first != "" {
