@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/doctor"
 )
 
 // CheckLanguages refuses langs when a language's trained data is not installed, naming the
@@ -19,10 +19,10 @@ func CheckLanguages(langs string) error {
 
 // Check is `narrator doctor`'s line for the text reader: built in, Tesseract's version and the
 // languages installed, langs among them. The reader is optional, so a problem is a warning.
-func Check(langs string) inference.Check {
-	c := inference.Check{Name: "text reader"}
+func Check(langs string) doctor.Check {
+	c := doctor.Check{Name: "text reader"}
 	if !Built {
-		c.Status, c.Detail = inference.CheckWarn, "not built into this program (built with CGO_ENABLED=0): --read-text and --backend ocr cannot start"
+		c.Status, c.Detail = doctor.Warn, "not built into this program (built with CGO_ENABLED=0): --read-text and --backend ocr cannot start"
 		c.Fix = "install libtesseract-dev (scripts/install-deps) and build with CGO_ENABLED=1"
 		return c
 	}
@@ -34,13 +34,13 @@ func Check(langs string) inference.Check {
 				missing = append(missing, l)
 			}
 		}
-		c.Status, c.Detail = inference.CheckWarn, err.Error()
+		c.Status, c.Detail = doctor.Warn, err.Error()
 		if len(missing) > 0 && checkLanguageSyntax(langs) == nil {
 			c.Detail = fmt.Sprintf("Tesseract %s has no data for %s (installed: %s): --read-text and --backend ocr cannot start", Version(), strings.Join(missing, ", "), strings.Join(installed, ", "))
 			c.Fix = installHint(strings.Join(missing, "+"))
 		}
 		return c
 	}
-	c.Status, c.Detail = inference.CheckOK, "Tesseract "+Version()+", languages "+strings.Join(installed, ", ")
+	c.Status, c.Detail = doctor.OK, "Tesseract "+Version()+", languages "+strings.Join(installed, ", ")
 	return c
 }

@@ -13,6 +13,7 @@ import (
 
 const ctlPurpose = `Sends one control to a running narrator and prints its acknowledgement:
   describe              describe the newest frame now and say it
+  read                  say in full the text read last (needs --read-text or --backend ocr)
   repeat                say the last utterance again
   pause | resume        stop narrating until resume (describe, repeat and ask resume)
   stop                  silence what is being said now

@@ -26,9 +26,9 @@ var describeDefaults = []string{"--keys=false", "--announce", "errors", "--stale
 	"--max-age", "0", "--min-interval", "0", "--log-level", "warn", "--drain", "2m"}
 
 func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	capture, speak := &captureOptions{drained: true}, &speakOptions{}
+	capture, speak, infer := &captureOptions{drained: true}, &speakOptions{}, &inferOptions{}
 	cmd := pipeline{name: "describe", purpose: describePurpose, embedded: true, parts: []part{
-		&eventsOptions{}, speak, &narrateOptions{}, &inferOptions{}, &transcriptOptions{},
+		&eventsOptions{}, speak, &narrateOptions{}, infer, &readingOptions{infer: infer, once: true}, &transcriptOptions{},
 		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{},
 	}}
 	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, args[len(args)-1]) {

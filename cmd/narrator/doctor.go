@@ -9,6 +9,7 @@ import (
 	"github.com/narrator-dev/narrator/inference/mlx"
 	"github.com/narrator-dev/narrator/internal/doctor"
 	"github.com/narrator-dev/narrator/internal/redact"
+	"github.com/narrator-dev/narrator/reading"
 )
 
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -16,6 +17,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	model := fs.String("model", mlx.DefaultModel, "the mlx model to check for")
 	audioDevice := fs.String("audio-device", "", "the output to check (`DEVICE`), as 'narrator run --audio-device' takes it; empty: the default output")
 	workerPython := fs.String("worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "the mlx worker's Python (`PATH`; default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
+	ocrLang := fs.String("ocr-lang", reading.DefaultLang, "the text reader's languages to check for (`LANGS`), as 'narrator run --ocr-lang' takes them")
 	var o busOptions
 	o.register(fs, true)
 	if err := fs.Parse(args); err != nil {
@@ -25,7 +27,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("doctor takes no arguments, got %q", fs.Args())
 	}
 	checks := mlx.Checks(ctx, mlx.CheckConfig{Model: *model, Python: *workerPython})
-	checks = append(checks, doctor.FFmpeg(ctx), doctor.Camera(), doctor.Audio(*audioDevice), busCheck(ctx, o))
+	checks = append(checks, doctor.FFmpeg(ctx), doctor.Camera(), doctor.Audio(*audioDevice), busCheck(ctx, o), reading.Check(*ocrLang))
 	failed, err := doctor.Print(stdout, checks)
 	if err != nil {
 		return err

@@ -67,9 +67,9 @@ type pipeline struct {
 const runPurpose = "Runs the whole pipeline in one process: capture, describe, narrate and speak, on an\nembedded NATS bus (or the one named by --nats). Ctrl-C stops it."
 
 func runNarration(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	capture, speak := &captureOptions{drained: true}, &speakOptions{}
+	capture, speak, infer := &captureOptions{drained: true}, &speakOptions{}, &inferOptions{}
 	return pipeline{name: "run", purpose: runPurpose, embedded: true, parts: []part{
-		&eventsOptions{}, &historyOptions{}, speak, &narrateOptions{}, &inferOptions{}, &transcriptOptions{},
+		&eventsOptions{}, &historyOptions{}, speak, &narrateOptions{}, infer, &readingOptions{infer: infer}, &transcriptOptions{},
 		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{}, &webOptions{speak: speak},
 	}}.run(ctx, args, stdout, stderr)
 }
@@ -83,10 +83,11 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	infer := &inferOptions{work: pullOptions{ownsMaxAge: true}}
 	return pipeline{
 		name:    "infer",
 		purpose: "Runs only the inference stage against the bus at --nats. Several infer processes share\nthe frames: each frame goes to one of them.",
-		parts:   []part{&eventsOptions{}, &inferOptions{work: pullOptions{ownsMaxAge: true}}, &metricsOptions{}, &webOptions{}},
+		parts:   []part{&eventsOptions{}, infer, &readingOptions{infer: infer}, &metricsOptions{}, &webOptions{}},
 	}.run(ctx, args, stdout, stderr)
 }
 

@@ -48,10 +48,12 @@ type inferOptions struct {
 	preemptDistance int
 	// work has --pull and --max-age (pullflags.go).
 	work pullOptions
+	// ocrLang is --ocr-lang for --backend ocr, settled by the reading part (readflags.go).
+	ocrLang string
 }
 
 func (o *inferOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.backend, "backend", inference.DefaultBackend, "what describes frames (`BACKEND`): auto, mlx, openai, heuristic (auto: mlx on an Apple Silicon Mac after 'narrator setup', else a local model server if one answers, else the heuristic)")
+	fs.StringVar(&o.backend, "backend", inference.DefaultBackend, "what describes frames (`BACKEND`): auto, mlx, openai, ocr (reads text instead, see --read-text), heuristic (auto: mlx on an Apple Silicon Mac after 'narrator setup', else a local model server if one answers, else the heuristic)")
 	fs.StringVar(&o.model, "model", "", "model id (default: for mlx, "+mlx.DefaultModel+" or a local folder; for openai, the first vision model the server lists)")
 	fs.StringVar(&o.workerPython, "worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "Python interpreter (`PATH`) for the mlx worker, with mlx-vlm installed (default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
 	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
@@ -71,7 +73,7 @@ func (o *inferOptions) validate(*common) error {
 func (o *inferOptions) build(e env) ([]stage, error) {
 	d, err := inference.Open(e.ctx, inference.Options{
 		Backend: o.backend, Model: o.model, URL: o.openaiURL, APIKey: o.apiKey, Python: o.workerPython,
-		Counters: e.counters, Logger: e.log,
+		Lang: o.ocrLang, Counters: e.counters, Logger: e.log,
 	})
 	if err != nil {
 		return nil, err

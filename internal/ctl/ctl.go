@@ -35,7 +35,7 @@ func Send(ctx context.Context, conn *bus.Conn, c bus.Control, o Options) error {
 	// Subscribe first: the answer can arrive right after the acknowledgement.
 	var answers *bus.Queue[bus.Description]
 	var err error
-	if c.Command == bus.ControlAsk || c.Command == bus.ControlDescribe {
+	if c.Command == bus.ControlAsk || c.Command == bus.ControlDescribe || c.Command == bus.ControlRead {
 		if answers, err = bus.SubscribeEvents[bus.Description](conn, bus.AllDescriptions, bus.QueueConfig{Name: "ctl.answers", Size: 256, Policy: bus.DropOldest}); err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func Send(ctx context.Context, conn *bus.Conn, c bus.Control, o Options) error {
 // Parse turns the command words into a control request.
 func Parse(words []string) (bus.Control, error) {
 	if len(words) == 0 {
-		return bus.Control{}, errors.New("ctl needs a command: describe, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status")
+		return bus.Control{}, errors.New("ctl needs a command: describe, read, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status")
 	}
 	c := bus.Control{ID: bus.NewID(), Command: words[0], At: time.Now().UTC()}
 	rest := words[1:]
@@ -109,13 +109,13 @@ func Parse(words []string) (bus.Control, error) {
 		}
 		c.Value = rest[0]
 		return c, nil
-	case bus.ControlDescribe, bus.ControlRepeat, bus.ControlPause, bus.ControlResume, bus.ControlStop, bus.ControlStatus, bus.ControlHelp:
+	case bus.ControlDescribe, bus.ControlRead, bus.ControlRepeat, bus.ControlPause, bus.ControlResume, bus.ControlStop, bus.ControlStatus, bus.ControlHelp:
 		if len(rest) > 0 {
 			return c, fmt.Errorf("%s takes no arguments, got %q", c.Command, rest)
 		}
 		return c, nil
 	}
-	return c, fmt.Errorf("unknown command %q: use describe, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
+	return c, fmt.Errorf("unknown command %q: use describe, read, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
 }
 
 func printJSON(w io.Writer, v any) {
