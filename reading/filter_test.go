@@ -53,7 +53,7 @@ func FuzzWordLike(f *testing.F) {
 		f.Add(c.tok)
 	}
 	f.Fuzz(func(t *testing.T, tok string) {
-		if wordLike(tok) && alnum(tok) == 0 {
+		if wordLike(tok) && alnum(tok) == 0 && strings.Trim(tok, edgePunct) != "&" {
 			t.Errorf("wordLike(%q) with no letter or digit", tok)
 		}
 	})
