@@ -30,7 +30,7 @@ func (o *narrateOptions) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.staleAfter, "stale-after", narrator.DefaultStaleAfter, "drop what could not be said within this long of its frame's capture")
 	fs.DurationVar(&o.refresh, "refresh", narrator.DefaultRefresh, "in --mode narrate, say an unchanged scene again after this much silence")
 	fs.StringVar(&o.urgent, "urgent-keywords", strings.Join(narrator.DefaultUrgentKeywords, ","), "comma-separated words that make a description urgent (it interrupts); synonyms and plurals match")
-	fs.BoolVar(&o.keys, "keys", true, "single-key controls when stdin is a terminal: space describe, r repeat, p pause, +/- verbosity, ? help, q quit")
+	fs.BoolVar(&o.keys, "keys", true, "single-key controls when stdin is a terminal: space describe, r repeat, t read text, p pause, +/- verbosity, ? help, q quit")
 }
 
 func (o *narrateOptions) validate(*common) error {

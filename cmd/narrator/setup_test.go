@@ -30,7 +30,7 @@ func TestDoctorPrintsOneLinePerCheck(t *testing.T) {
 	var out lockedBuffer
 	err := run(context.Background(), []string{"doctor"}, &out, &out)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	want := []string{"platform", "uv", "python env", "mlx-vlm", "model", "ffmpeg", "camera", "audio out", "bus"}
+	want := []string{"platform", "uv", "python env", "mlx-vlm", "model", "ffmpeg", "camera", "audio out", "bus", "text reader"}
 	if len(lines) != len(want) {
 		t.Fatalf("doctor printed %d lines, want %d:\n%s", len(lines), len(want), out.String())
 	}
@@ -51,8 +51,8 @@ func TestDoctorPrintsOneLinePerCheck(t *testing.T) {
 			failed++
 		}
 	}
-	if !strings.HasPrefix(lines[len(lines)-1], "ok   bus") {
-		t.Errorf("the embedded bus check failed: %s", lines[len(lines)-1])
+	if !strings.HasPrefix(lines[len(lines)-2], "ok   bus") {
+		t.Errorf("the embedded bus check failed: %s", lines[len(lines)-2])
 	}
 	if (failed > 0) != (err != nil) {
 		t.Errorf("doctor returned %v with %d failed checks", err, failed)
