@@ -90,6 +90,9 @@ var Texts = map[ID]Text{
 	AckDetail:           {bus.TopicAck, false, "Detail %s."},
 	AckRate:             {bus.TopicAck, false, "Rate %d words a minute."},
 	AckVolume:           {bus.TopicAck, false, "Volume %d percent."},
+	AckModeNarrate:      {bus.TopicAck, false, "Narrating everything new."},
+	AckModeChanges:      {bus.TopicAck, false, "Saying only changes."},
+	AckModeOnDemand:     {bus.TopicAck, false, "Speaking only when asked."},
 	AckQuit:             {bus.TopicAck, false, "Goodbye."},
 	AckNothingToRepeat:  {bus.TopicAck, true, "Nothing to repeat yet."},
 	AckNoPicture:        {bus.TopicAck, true, "No picture yet."},
@@ -161,6 +164,9 @@ const (
 	AckDetail           ID = "ack_detail"
 	AckRate             ID = "ack_rate"
 	AckVolume           ID = "ack_volume"
+	AckModeNarrate      ID = "ack_mode_narrate"
+	AckModeChanges      ID = "ack_mode_changes"
+	AckModeOnDemand     ID = "ack_mode_ondemand"
 	AckQuit             ID = "ack_quit"
 	AckNothingToRepeat  ID = "ack_nothing_to_repeat"
 	AckNoPicture        ID = "ack_no_picture"

@@ -43,6 +43,7 @@ const (
 	ControlHelp      = "help"      // say the keys aloud
 	ControlRate      = "rate"      // change the speaking rate: Value is up, down or words per minute
 	ControlVolume    = "volume"    // change the volume: Value is up, down or a percentage
+	ControlMode      = "mode"      // change what is said unasked: Value is narrate, changes or ondemand
 )
 
 // Control is a user's request to the narrator, on SubjectControl (request-reply).
@@ -53,7 +54,7 @@ type Control struct {
 	Text string `json:"text,omitempty"`
 	// Verbosity is up, down, short, normal or detailed, for ControlVerbosity.
 	Verbosity string `json:"verbosity,omitempty"`
-	// Value is up, down or a number, for ControlRate and ControlVolume.
+	// Value is up, down or a number, for ControlRate and ControlVolume; a mode name for ControlMode.
 	Value string `json:"value,omitempty"`
 	// Camera names the camera for describe and ask; empty means the most recent one.
 	Camera string    `json:"camera,omitempty"`

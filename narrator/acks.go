@@ -57,8 +57,15 @@ func (s *Stage) ackFor(c bus.Control, before Verbosity, err error) (announce.Ann
 			return announce.Make(announce.AckLeastDetail), true
 		}
 		return announce.Make(announce.AckDetail, after.String()), true
+	case bus.ControlMode:
+		return announce.Make(modeAcks[s.policy.Mode()]), true
 	}
 	return announce.Announcement{}, false
+}
+
+// modeAcks are the acknowledgements of the modes a run can switch to.
+var modeAcks = map[Mode]announce.ID{
+	ModeNarrate: announce.AckModeNarrate, ModeChanges: announce.AckModeChanges, ModeOnDemand: announce.AckModeOnDemand,
 }
 
 // plainFailure says why a control could not be carried out, without ids or jargon; the log

@@ -65,6 +65,11 @@ func TestEveryControlIsAcknowledgedAloud(t *testing.T) {
 		{bus.Control{Command: bus.ControlVerbosity, Verbosity: "short"}, "Detail short.", true},
 		{bus.Control{Command: bus.ControlVerbosity, Verbosity: "down"}, "Already the least detail.", true},
 		{bus.Control{Command: bus.ControlVerbosity, Verbosity: "loud"}, "That did not work.", false},
+		{bus.Control{Command: bus.ControlMode, Value: "changes"}, "Saying only changes.", true},
+		{bus.Control{Command: bus.ControlMode, Value: "ondemand"}, "Speaking only when asked.", true},
+		{bus.Control{Command: bus.ControlMode, Value: "narrate"}, "Narrating everything new.", true},
+		{bus.Control{Command: bus.ControlMode, Value: "director"}, "That did not work.", false},
+		{bus.Control{Command: bus.ControlMode, Value: "loud"}, "That did not work.", false},
 		{bus.Control{Command: bus.ControlRepeat}, "Nothing to repeat yet.", false},
 		{bus.Control{Command: bus.ControlHelp}, announce.Make(announce.Help).Text, true},
 		{bus.Control{Command: bus.ControlDescribe}, "Nothing is describing pictures right now.", false},
@@ -183,5 +188,27 @@ func TestReadIsAcknowledged(t *testing.T) {
 			t.Errorf("the reading was said as %q (%s), want %q, urgent", u.Text, u.Priority, full)
 		}
 		return
+	}
+}
+
+// TestModeChangesWhatIsSaid: after `ctl mode ondemand` a new scene is not said, and after
+// `ctl mode narrate` the next one is; the reply carries the mode in force.
+func TestModeChangesWhatIsSaid(t *testing.T) {
+	h := startStage(t, Config{Verbosity: Normal})
+	if rep := h.ctl(bus.Control{Command: bus.ControlMode, Value: "ondemand"}); !rep.OK || rep.Mode != string(ModeOnDemand) {
+		t.Fatalf("mode ondemand: %+v", rep)
+	}
+	h.heard("Speaking only when asked.")
+	h.describe(bus.Description{Text: "A red cup stands on a wooden table."})
+	if d := bustest.Next(t, h.decisions, wait); d.Action != bus.ActionSuppress {
+		t.Fatalf("in ondemand mode a new scene was decided %+v", d)
+	}
+	if rep := h.ctl(bus.Control{Command: bus.ControlMode, Value: "narrate"}); !rep.OK || rep.Mode != string(ModeNarrate) {
+		t.Fatalf("mode narrate: %+v", rep)
+	}
+	h.heard("Narrating everything new.")
+	h.describe(bus.Description{Text: "A black dog sleeps on a green sofa."})
+	if d := bustest.Next(t, h.decisions, wait); d.Action != bus.ActionSpeak {
+		t.Fatalf("back in narrate mode a new scene was decided %+v", d)
 	}
 }

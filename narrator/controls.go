@@ -47,6 +47,8 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 		msg = "repeating: " + text
 	case bus.ControlVerbosity:
 		msg, err = s.verbosity(c.Verbosity)
+	case bus.ControlMode:
+		msg, err = s.mode(c.Value)
 	case bus.ControlStatus:
 		msg = "ok"
 	case bus.ControlHelp:
@@ -73,7 +75,7 @@ func (s *Stage) control(ctx context.Context, wg *sync.WaitGroup, r bus.Request[b
 		return
 	default:
 		s.controlsBad.Add(1)
-		err = fmt.Errorf("unknown command %q: use describe, read, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
+		err = fmt.Errorf("unknown command %q: use describe, read, repeat, pause, resume, stop, ask, verbosity, mode, rate, volume, help or status", c.Command)
 	}
 	if a, ok := s.ackFor(c, before, err); ok {
 		s.acknowledge(a)
@@ -100,6 +102,20 @@ func (s *Stage) verbosity(arg string) (string, error) {
 	}
 	s.policy.SetVerbosity(v)
 	return "verbosity " + s.policy.Verbosity().String(), nil
+}
+
+// mode changes what is said unasked. Director mode changes the model's prompt, so it is chosen
+// at start only (--mode director), and a director run keeps it.
+func (s *Stage) mode(arg string) (string, error) {
+	m, err := ParseMode(strings.ToLower(strings.TrimSpace(arg)))
+	if err != nil {
+		return "", errors.New("mode: use narrate, changes or ondemand")
+	}
+	if m == ModeDirector || s.policy.Mode() == ModeDirector {
+		return "", errors.New("director mode is chosen at start (narrator run --mode director) and kept, because it changes the model's prompt")
+	}
+	s.policy.SetMode(m)
+	return "mode " + string(m), nil
 }
 
 // setPaused pauses or resumes narration and tells the speech stage, when that changes anything.

@@ -169,6 +169,9 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 // Mode is the policy's mode.
 func (p *Policy) Mode() Mode { return p.cfg.Mode }
 
+// SetMode changes what is said unasked.
+func (p *Policy) SetMode(m Mode) { p.cfg.Mode = m }
+
 // Verbosity is the current verbosity.
 func (p *Policy) Verbosity() Verbosity { return p.cfg.Verbosity }
 

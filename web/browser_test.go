@@ -260,6 +260,7 @@ func TestBrowserControlsSendTheRealRequestAndShowTheReply(t *testing.T) {
 		{"more detail key", press("+"), bus.Control{Command: "verbosity", Verbosity: "up"}, "Detail: ack verbosity"},
 		{"less detail key", press("-"), bus.Control{Command: "verbosity", Verbosity: "down"}, "Detail: ack verbosity"},
 		{"detailed radio", click("#v-detailed"), bus.Control{Command: "verbosity", Verbosity: "detailed"}, "Detail: ack verbosity"},
+		{"only-changes radio", click("#m-changes"), bus.Control{Command: "mode", Value: "changes"}, "Mode: ack mode"},
 		{"faster key", press("."), bus.Control{Command: "rate", Value: "up"}, "Rate: ack rate"},
 		{"slower key", press(","), bus.Control{Command: "rate", Value: "down"}, "Rate: ack rate"},
 		{"louder key", press("]"), bus.Control{Command: "volume", Value: "up"}, "Volume: ack volume"},

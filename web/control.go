@@ -26,9 +26,12 @@ type controlBody struct {
 
 // commands the page may send: everything `narrator ctl` does.
 var commands = []string{bus.ControlDescribe, bus.ControlRepeat, bus.ControlPause, bus.ControlResume, bus.ControlStop,
-	bus.ControlAsk, bus.ControlVerbosity, bus.ControlRate, bus.ControlVolume, bus.ControlHelp, bus.ControlStatus}
+	bus.ControlAsk, bus.ControlVerbosity, bus.ControlMode, bus.ControlRate, bus.ControlVolume, bus.ControlHelp, bus.ControlStatus}
 
 var verbosities = []string{"up", "down", "short", "normal", "detailed"}
+
+// modes a run can switch to (director is chosen at start only).
+var modes = []string{"narrate", "changes", "ondemand"}
 
 // ParseControl checks a control the page sent and makes the control request from it, exactly
 // as `narrator ctl` would.
@@ -63,6 +66,11 @@ func ParseControl(body []byte) (bus.Control, error) {
 			return c, fmt.Errorf("verbosity %q: use up, down, short, normal or detailed", trunc(b.Verbosity))
 		}
 		c.Verbosity = b.Verbosity
+	case bus.ControlMode:
+		if !slices.Contains(modes, b.Value) {
+			return c, fmt.Errorf("mode %q: use narrate, changes or ondemand", trunc(b.Value))
+		}
+		c.Value = b.Value
 	case bus.ControlRate, bus.ControlVolume:
 		v := strings.TrimSpace(b.Value)
 		if v == "" || len(v) > 8 {

@@ -183,6 +183,8 @@ var controlCases = []struct {
 	{`{"command":"verbosity","verbosity":"up"}`, bus.Control{Command: "verbosity", Verbosity: "up"}, ""},
 	{`{"command":"verbosity","verbosity":"detailed"}`, bus.Control{Command: "verbosity", Verbosity: "detailed"}, ""},
 	{`{"command":"verbosity","verbosity":"loud"}`, bus.Control{}, "use up, down"},
+	{`{"command":"mode","value":"changes"}`, bus.Control{Command: "mode", Value: "changes"}, ""},
+	{`{"command":"mode","value":"director"}`, bus.Control{}, "use narrate, changes or ondemand"},
 	{`{"command":"rate","value":"up"}`, bus.Control{Command: "rate", Value: "up"}, ""},
 	{`{"command":"volume","value":"120"}`, bus.Control{Command: "volume", Value: "120"}, ""},
 	{`{"command":"volume"}`, bus.Control{}, "needs up, down"},

@@ -23,7 +23,7 @@ func commands() []command {
 		{"describe", "describe one image (a file, or - for stdin), say it, and exit", runDescribe},
 		{"listen", "print the events on a narrator bus as they arrive", runListen},
 		{"devices", "list the cameras, the other sources and the audio outputs", runDevices},
-		{"ctl", "control a running narrator: describe, repeat, pause, resume, stop, ask \"…\", verbosity, rate, volume, help, status", runCtl},
+		{"ctl", "control a running narrator: describe, repeat, pause, resume, stop, ask \"…\", verbosity, mode, rate, volume, help, status", runCtl},
 		{"capture", "run only the capture stage against a shared bus (--nats)", runCapture},
 		{"infer", "run only the inference stage against a shared bus (--nats)", runInfer},
 		{"speak", "run only narration and speech against a shared bus (--nats)", runSpeak},

@@ -86,7 +86,7 @@ func Send(ctx context.Context, conn *bus.Conn, c bus.Control, o Options) error {
 // Parse turns the command words into a control request.
 func Parse(words []string) (bus.Control, error) {
 	if len(words) == 0 {
-		return bus.Control{}, errors.New("ctl needs a command: describe, read, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status")
+		return bus.Control{}, errors.New("ctl needs a command: describe, read, repeat, pause, resume, stop, ask, verbosity, mode, rate, volume, help or status")
 	}
 	c := bus.Control{ID: bus.NewID(), Command: words[0], At: time.Now().UTC()}
 	rest := words[1:]
@@ -103,6 +103,12 @@ func Parse(words []string) (bus.Control, error) {
 		}
 		c.Verbosity = rest[0]
 		return c, nil
+	case bus.ControlMode:
+		if len(rest) != 1 {
+			return c, errors.New("mode needs one of narrate, changes, ondemand")
+		}
+		c.Value = rest[0]
+		return c, nil
 	case bus.ControlRate, bus.ControlVolume:
 		if len(rest) != 1 {
 			return c, fmt.Errorf("%s needs one of up, down or a number", c.Command)
@@ -115,7 +121,7 @@ func Parse(words []string) (bus.Control, error) {
 		}
 		return c, nil
 	}
-	return c, fmt.Errorf("unknown command %q: use describe, read, repeat, pause, resume, stop, ask, verbosity, rate, volume, help or status", c.Command)
+	return c, fmt.Errorf("unknown command %q: use describe, read, repeat, pause, resume, stop, ask, verbosity, mode, rate, volume, help or status", c.Command)
 }
 
 func printJSON(w io.Writer, v any) {

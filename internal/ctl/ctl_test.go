@@ -19,6 +19,8 @@ var parseCases = []struct {
 	{[]string{"pause"}, bus.Control{Command: bus.ControlPause}, ""},
 	{[]string{"ask", "what", "colour", "is", "the", "cup?"}, bus.Control{Command: bus.ControlAsk, Text: "what colour is the cup?"}, ""},
 	{[]string{"verbosity", "up"}, bus.Control{Command: bus.ControlVerbosity, Verbosity: "up"}, ""},
+	{[]string{"mode", "changes"}, bus.Control{Command: bus.ControlMode, Value: "changes"}, ""},
+	{[]string{"mode"}, bus.Control{}, "mode needs one of"},
 	{[]string{"rate", "200"}, bus.Control{Command: bus.ControlRate, Value: "200"}, ""},
 	{[]string{"volume", "down"}, bus.Control{Command: bus.ControlVolume, Value: "down"}, ""},
 	{nil, bus.Control{}, "ctl needs a command"},
@@ -56,7 +58,7 @@ func FuzzParse(f *testing.F) {
 	}
 	known := map[string]bool{bus.ControlAsk: true, bus.ControlVerbosity: true, bus.ControlRate: true, bus.ControlVolume: true,
 		bus.ControlDescribe: true, bus.ControlRepeat: true, bus.ControlPause: true, bus.ControlResume: true, bus.ControlStop: true,
-		bus.ControlStatus: true, bus.ControlHelp: true}
+		bus.ControlStatus: true, bus.ControlHelp: true, bus.ControlMode: true}
 	f.Fuzz(func(t *testing.T, joined string) {
 		var words []string
 		if joined != "" {

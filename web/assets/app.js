@@ -101,6 +101,7 @@
     pause.dataset.command = s.paused ? 'resume' : 'pause';
     pause.firstChild.textContent = s.paused ? 'Resume ' : 'Pause ';
     for (const r of document.querySelectorAll('input[name="verbosity"]')) r.checked = r.value === s.verbosity;
+    for (const r of document.querySelectorAll('input[name="mode"]')) { r.checked = r.value === s.mode; r.disabled = s.mode === 'director'; }
     const cams = Object.entries(s.sources || {}).map(([c, v]) => `${c} ${v.state}${v.error ? ' (' + v.error + ')' : ''}`).join('; ');
     const down = Object.values(s.sources || {}).some((v) => v.state !== 'up' && v.state !== 'ended');
     pairs($('status'), [
@@ -138,7 +139,7 @@
 
   const labels = {
     describe: 'Describe', repeat: 'Repeat', pause: 'Pause', resume: 'Resume', stop: 'Stop', help: 'Help',
-    status: 'Status', verbosity: 'Detail', rate: 'Rate', volume: 'Volume', ask: 'Ask',
+    status: 'Status', verbosity: 'Detail', mode: 'Mode', rate: 'Rate', volume: 'Volume', ask: 'Ask',
   };
 
   async function send(body) {
@@ -173,6 +174,7 @@
     command(b.dataset.command, { verbosity: b.dataset.verbosity, value: b.dataset.value });
   });
   $('verbosity').addEventListener('change', (e) => command('verbosity', { verbosity: e.target.value }));
+  $('mode').addEventListener('change', (e) => command('mode', { value: e.target.value }));
   $('ask-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const q = $('question').value.trim();
