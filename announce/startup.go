@@ -3,6 +3,8 @@ package announce
 import (
 	"path/filepath"
 	"strings"
+
+	"github.com/narrator-dev/narrator/bus"
 )
 
 // Source is one camera's source as chosen at start.
@@ -16,7 +18,7 @@ type Source struct {
 
 // Describer is the describer chosen at start.
 type Describer struct {
-	Backend string // "heuristic", "mlx", "openai"
+	Backend string // "heuristic", "mlx", "openai", "ocr"
 	Model   string // model id, empty for none
 	IsModel bool
 	// Fallback is true when a model was looked for (--backend auto) and none was found.
@@ -174,6 +176,9 @@ func SourceName(s Source) string {
 }
 
 func describerPhrase(d Describer) string {
+	if d.Backend == bus.BackendOCR {
+		return phrase(DescriberText)
+	}
 	if !d.IsModel {
 		return phrase(DescriberHeuristic)
 	}

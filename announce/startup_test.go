@@ -42,6 +42,11 @@ func TestStartupAnnouncements(t *testing.T) {
 			Describer: &Describer{Backend: "mlx", Model: "mlx-community/FastVLM-0.5B-bf16", IsModel: true},
 			Speech:    Speech{Mode: SpeechAudio, Synthesizer: "espeak-ng", Voice: "en-gb"},
 		}, []string{"Narrating the first camera; described by the model FastVLM 0.5B bf16; spoken by espeak-ng in voice en-gb."}},
+		{"text reader", Startup{
+			Sources:   []Source{{Camera: "cam0", Spec: "demo", Demo: true}},
+			Describer: &Describer{Backend: "ocr", Model: "tesseract 5.3.0 eng", IsModel: true},
+			Speech:    Speech{Mode: SpeechText},
+		}, []string{"Narrating the demo scene, a generated picture and not a camera; described by the text reader, which reads printed text aloud and does not describe scenes; printed, not spoken."}},
 		{"file, ollama, piper voice", Startup{
 			Sources:   []Source{{Camera: "cam0", Spec: "file:/home/ann/page.png"}},
 			Describer: &Describer{Backend: "openai", Model: "qwen2.5vl:3b", IsModel: true},

@@ -44,6 +44,7 @@ var Texts = map[ID]Text{
 	SourceNamed:        {"", false, "%s from %s"},
 	DescriberHeuristic: {"", false, "the heuristic describer, which is not a model"},
 	DescriberModel:     {"", false, "the model %s"},
+	DescriberText:      {"", false, "the text reader, which reads printed text aloud and does not describe scenes"},
 	VoiceSpoken:        {"", false, "spoken by %s"},
 	VoiceNamed:         {"", false, "spoken by %s in voice %s"},
 	VoiceText:          {"", false, "printed, not spoken"},
@@ -119,6 +120,7 @@ const (
 	SourceNamed        ID = "source_named"
 	DescriberHeuristic ID = "describer_heuristic"
 	DescriberModel     ID = "describer_model"
+	DescriberText      ID = "describer_text"
 	VoiceSpoken        ID = "voice_spoken"
 	VoiceNamed         ID = "voice_named"
 	VoiceText          ID = "voice_text"

@@ -28,6 +28,7 @@ var textCases = []struct {
 	{SourceNamed, []any{"door", "a network stream"}, "door from a network stream"},
 	{DescriberHeuristic, nil, "the heuristic describer, which is not a model"},
 	{DescriberModel, []any{"qwen2.5vl 3b"}, "the model qwen2.5vl 3b"},
+	{DescriberText, nil, "the text reader, which reads printed text aloud and does not describe scenes"},
 	{VoiceSpoken, []any{"espeak-ng"}, "spoken by espeak-ng"},
 	{VoiceNamed, []any{"espeak-ng", "en-gb"}, "spoken by espeak-ng in voice en-gb"},
 	{VoiceText, nil, "printed, not spoken"},
