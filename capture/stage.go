@@ -401,8 +401,15 @@ func (s *Stage) sendLoop(ctx context.Context) {
 	}
 }
 
+// errBusDown: a frame is not kept for a bus that is down, because it would be stale when the
+// bus returns; the scene is sent again once the bus is back.
+var errBusDown = errors.New("the bus is down: frames are not kept for it, the scene is sent again when it is back")
+
 // publish prepares and publishes one sample.
 func (s *Stage) publish(smp *sample) error {
+	if !s.conn.Connected() {
+		return errBusDown
+	}
 	p, err := s.preparer.prepareOwned(smp.img, smp.limited, s.cfg.MaxEdge, s.cfg.JPEGQuality, bus.MaxPayload-4096)
 	if err != nil {
 		return err
