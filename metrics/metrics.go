@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/internal/netaddr"
 )
 
 // Latency stages, the values of the stage label of narrator_latency_seconds.
@@ -295,18 +295,7 @@ func (c countersCollector) Collect(ch chan<- prometheus.Metric) {
 // ListenAddr checks a --metrics HOST:PORT and fills in the host: an empty host is loopback.
 // A host beyond loopback is used only because it was named.
 func ListenAddr(addr string) (string, error) {
-	host, portText, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("metrics address %q: want HOST:PORT, e.g. 127.0.0.1:9464: %w", addr, err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil || port < 0 || port > 65535 {
-		return "", fmt.Errorf("metrics address %q: port must be 0-65535", addr)
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+	return netaddr.Listen("metrics", "127.0.0.1:9464", addr)
 }
 
 // Server serves a Metrics' Handler on /metrics.

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -90,18 +89,7 @@ type Server struct {
 
 // ListenAddr checks a --web HOST:PORT and fills in the host: an empty host is loopback.
 func ListenAddr(addr string) (string, error) {
-	host, portText, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("web address %q: want HOST:PORT, e.g. 127.0.0.1:8080: %w", addr, err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil || port < 0 || port > 65535 {
-		return "", fmt.Errorf("web address %q: port must be 0-65535", addr)
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+	return netaddr.Listen("web", "127.0.0.1:8080", addr)
 }
 
 // IsLoopback reports whether the --web address listens on this machine only.
