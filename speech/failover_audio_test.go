@@ -62,7 +62,12 @@ func sinkModule(t *testing.T, sink string) string {
 // so there, and prints what the audio left unsaid; while the sink is gone every probe fails.
 // When the sink is loaded again, speech moves back and "Speech output is back." is heard on it.
 func TestFailoverRealDeviceGoneAndBack(t *testing.T) {
-	sink := audioSink(t)
+	// The test unloads its sink: a sink of its own, so that other packages' tests recording the
+	// shared one at the same time (go test runs packages in parallel) are not silenced.
+	sink := audioSink(t) + "_failover"
+	pulseCommand(t, "pactl", "load-module", "module-null-sink", "sink_name="+sink)
+	t.Cleanup(func() { pulseCommand(t, "pactl", "unload-module", sinkModule(t, sink)) }) // runs last: the sink as reloaded
+	t.Setenv("PULSE_SINK", sink)
 	if _, err := exec.LookPath("pacmd"); err != nil {
 		t.Skip("pacmd not installed (pulseaudio)")
 	}
