@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/ctl"
 )
 
@@ -28,8 +29,8 @@ The narrator must share a bus with ctl: start it with --listen 127.0.0.1:4222 (o
 
 func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ctl", ctlPurpose, stderr)
-	var o busOptions
-	o.register(fs, false)
+	var o bus.Flags
+	o.Register(fs, false)
 	camera := fs.String("camera", "", "the camera to describe or ask about (default: the one heard from last)")
 	timeout := fs.Duration("timeout", 15*time.Second, "how long to wait for the acknowledgement, and for the answer to ask or describe")
 	jsonOut := fs.Bool("json", false, "print the reply (and the answer) as JSON lines")
@@ -44,16 +45,16 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	c.Camera = *camera
 	log, _ := newLogger(stderr, "warn")
-	b, err := o.open(ctx, log)
+	b, err := o.Open(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	conn, err := b.connect("ctl")
+	defer b.Close()
+	conn, err := b.Connect("ctl")
 	if err != nil {
 		return err
 	}
-	return ctl.Send(ctx, conn, c, ctl.Options{Timeout: *timeout, JSON: *jsonOut, Out: stdout, NATSURL: o.natsURL})
+	return ctl.Send(ctx, conn, c, ctl.Options{Timeout: *timeout, JSON: *jsonOut, Out: stdout, NATSURL: o.NATSURL})
 }
 
 // parseInterleaved parses flags that may come before, between or after the positional words.

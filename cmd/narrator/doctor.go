@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference/mlx"
 	"github.com/narrator-dev/narrator/internal/doctor"
 	"github.com/narrator-dev/narrator/internal/redact"
@@ -18,8 +19,8 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	audioDevice := fs.String("audio-device", "", "the output to check (`DEVICE`), as 'narrator run --audio-device' takes it; empty: the default output")
 	workerPython := fs.String("worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "the mlx worker's Python (`PATH`; default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
 	ocrLang := fs.String("ocr-lang", reading.DefaultLang, "the text reader's languages to check for (`LANGS`), as 'narrator run --ocr-lang' takes them")
-	var o busOptions
-	o.register(fs, true)
+	var o bus.Flags
+	o.Register(fs, true)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,17 +40,17 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // busCheck opens the bus the flags name and makes one connection to it.
-func busCheck(ctx context.Context, o busOptions) doctor.Check {
-	b, err := o.open(ctx, slog.New(slog.DiscardHandler))
+func busCheck(ctx context.Context, o bus.Flags) doctor.Check {
+	b, err := o.Open(ctx, slog.New(slog.DiscardHandler))
 	if err == nil {
-		defer b.close()
+		defer b.Close()
 		var conn interface{ Flush() error }
-		if conn, err = b.connect("doctor"); err == nil {
+		if conn, err = b.Connect("doctor"); err == nil {
 			err = conn.Flush()
 		}
 	}
-	if o.natsURL != "" {
-		return doctor.Bus(err, "NATS at "+redact.URL(o.natsURL)+" answers")
+	if o.NATSURL != "" {
+		return doctor.Bus(err, "NATS at "+redact.URL(o.NATSURL)+" answers")
 	}
-	return doctor.Bus(err, "embedded NATS server starts and accepts a connection"+o.accessDetail())
+	return doctor.Bus(err, "embedded NATS server starts and accepts a connection"+o.AccessDetail())
 }

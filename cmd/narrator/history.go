@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/eventfmt"
-	"github.com/narrator-dev/narrator/internal/redact"
 )
 
 const historyPurpose = `Prints what the narrator saw and said, from the history it keeps (narrator run --history,
@@ -20,8 +17,8 @@ narrator answers, it reads the history kept in the data directory.`
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("history", historyPurpose, stderr)
-	var o busOptions
-	o.register(fs, false)
+	var o bus.Flags
+	o.Register(fs, false)
 	since := fs.Duration("since", 0, "start this long ago, e.g. 10m (0: everything kept)")
 	camera := fs.String("camera", "", "only the events of this camera")
 	jsonOut := fs.Bool("json", false, "print each event as one JSON line: {\"subject\":…,\"at\":…,\"seq\":…,\"data\":…}")
@@ -35,7 +32,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *since < 0 {
 		return fmt.Errorf("--since %s: use a positive duration, e.g. 10m", *since)
 	}
-	conn, closeBus, err := historyBus(ctx, o, stderr)
+	conn, closeBus, err := bus.OpenHistory(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
@@ -56,33 +53,4 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%w: run the narrator with its embedded bus, or give its nats-server -js", err)
 	}
 	return err
-}
-
-// historyBus connects to the running narrator's bus or, when none answers, opens the history
-// kept in the data directory with an embedded server of its own.
-func historyBus(ctx context.Context, o busOptions, stderr io.Writer) (*bus.Conn, func(), error) {
-	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	c, err := bus.Dial(dctx, o.natsURL, "history", o.auth, nil)
-	cancel()
-	if err == nil {
-		return c, c.Close, nil
-	}
-	dir, derr := historyDir()
-	if derr != nil {
-		return nil, nil, err
-	}
-	if _, serr := os.Stat(dir); serr != nil {
-		return nil, nil, fmt.Errorf("%w; and no history in %s", err, dir)
-	}
-	fmt.Fprintf(stderr, "no narrator answers at %s; reading the history kept in %s\n", redact.URL(o.natsURL), dir)
-	srv, serr := bus.StartServer(bus.ServerConfig{StoreDir: dir})
-	if serr != nil {
-		return nil, nil, serr
-	}
-	c, err = srv.Connect("history")
-	if err != nil {
-		srv.Shutdown()
-		return nil, nil, err
-	}
-	return c, func() { c.Close(); srv.Shutdown() }, nil
 }

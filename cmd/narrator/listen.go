@@ -13,8 +13,8 @@ import (
 
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("listen", "Prints the events on a narrator bus as they arrive, until Ctrl-C.", stderr)
-	var o busOptions
-	o.register(fs, false)
+	var o bus.Flags
+	o.Register(fs, false)
 	subject := fs.String("subject", bus.AllEvents, "the subjects to print")
 	jsonOut := fs.Bool("json", false, "print each event as one JSON line: {\"subject\":…,\"data\":…}")
 	stats := fs.Bool("stats", false, "also print the processes' counters ("+bus.SubjectStats+"), hidden by default")
@@ -25,11 +25,11 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("listen takes no arguments, got %q", fs.Args())
 	}
 	log, _ := newLogger(stderr, "info")
-	b, err := o.open(ctx, log)
+	b, err := o.Open(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 	p, err := newPrinter(b, eventfmt.PrinterConfig{Out: stdout, JSON: *jsonOut, Subject: *subject, HideStats: !*stats}, log)
 	if err != nil {
 		return err
@@ -37,8 +37,8 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return p.Run(ctx)
 }
 
-func newPrinter(b *busHandle, cfg eventfmt.PrinterConfig, log *slog.Logger) (*eventfmt.Printer, error) {
-	c, err := b.connect("printer")
+func newPrinter(b *bus.Bus, cfg eventfmt.PrinterConfig, log *slog.Logger) (*eventfmt.Printer, error) {
+	c, err := b.Connect("printer")
 	if err != nil {
 		return nil, err
 	}

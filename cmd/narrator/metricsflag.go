@@ -32,7 +32,7 @@ func (o *metricsOptions) build(e env) ([]stage, error) {
 	if o.addr == "" {
 		return nil, nil
 	}
-	c, err := e.bus.connect("metrics")
+	c, err := e.bus.Connect("metrics")
 	if err != nil {
 		return nil, err
 	}

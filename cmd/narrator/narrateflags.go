@@ -86,7 +86,7 @@ func (o *narrateOptions) build(e env) ([]stage, error) {
 	}
 	stages := []stage{n}
 	if o.keys && term.IsTerminal(int(os.Stdin.Fd())) {
-		c, err := e.bus.connect("keys")
+		c, err := e.bus.Connect("keys")
 		if err != nil {
 			return nil, err
 		}

@@ -42,7 +42,7 @@ type part interface {
 // settle the bus's, as the history does).
 type common struct {
 	fs       *flag.FlagSet
-	bus      busOptions
+	bus      bus.Flags
 	duration time.Duration
 	json     bool
 	logLevel string
@@ -108,7 +108,7 @@ func (p pipeline) parse(args []string, stderr io.Writer) (*common, error) {
 	for _, pt := range p.parts {
 		pt.register(c.fs)
 	}
-	c.bus.register(c.fs, p.embedded)
+	c.bus.Register(c.fs, p.embedded)
 	c.fs.DurationVar(&c.duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
 	c.fs.BoolVar(&c.json, "json", false, "print every bus event as one JSON line on stdout (logs stay on stderr)")
 	c.fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -126,7 +126,7 @@ func (p pipeline) parse(args []string, stderr io.Writer) (*common, error) {
 			return nil, err
 		}
 	}
-	if err := c.bus.validate(); err != nil {
+	if err := c.bus.Validate(); err != nil {
 		return nil, err
 	}
 	if _, err := newLogger(io.Discard, c.logLevel); err != nil {
@@ -149,11 +149,11 @@ func (p pipeline) run(ctx context.Context, args []string, stdout, stderr io.Writ
 		ctx, cancel = context.WithTimeout(ctx, c.duration)
 		defer cancel()
 	}
-	b, err := c.bus.open(ctx, log)
+	b, err := c.bus.Open(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 	e := env{ctx: ctx, bus: b, counters: bus.NewCounters(), log: log, stdout: stdout, stderr: stderr, json: c.json,
 		transcript: c.transcript, spoken: &spoken{}}
 	var stages []stage

@@ -20,7 +20,7 @@ import (
 // env is what every stage is built with.
 type env struct {
 	ctx      context.Context
-	bus      *busHandle
+	bus      *bus.Bus
 	counters *bus.Counters
 	log      *slog.Logger
 	stdout   io.Writer
@@ -79,7 +79,7 @@ func (o *inferOptions) build(e env) ([]stage, error) {
 		return nil, err
 	}
 	e.chosenDescriber(o.backend, d.Info())
-	c, err := e.bus.connect("inference")
+	c, err := e.bus.Connect("inference")
 	if err != nil {
 		return nil, err
 	}
@@ -191,8 +191,8 @@ type stage = runner.Stage
 type stageFunc = runner.Func
 
 // withConn gives a stage its own bus connection; the connection is closed when the bus is.
-func withConn[S any](b *busHandle, name string, newStage func(*bus.Conn) (S, error)) (S, error) {
-	c, err := b.connect(name)
+func withConn[S any](b *bus.Bus, name string, newStage func(*bus.Conn) (S, error)) (S, error) {
+	c, err := b.Connect(name)
 	if err != nil {
 		var zero S
 		return zero, err
@@ -202,11 +202,26 @@ func withConn[S any](b *busHandle, name string, newStage func(*bus.Conn) (S, err
 
 // statsStage publishes the process's counters when they change and answers stats requests.
 func statsStage(e env, process string) (stage, error) {
-	c, err := e.bus.connect("stats")
+	c, err := e.bus.Connect("stats")
 	if err != nil {
 		return nil, err
 	}
 	return stageFunc(func(ctx context.Context) error {
 		return bus.ReportStats(ctx, c, bus.StatsConfig{Process: process, Counters: e.counters, Logger: e.log})
 	}), nil
+}
+
+// historyOptions are the flags of the history the narrator keeps (JetStream).
+type historyOptions struct{ bus.HistoryFlags }
+
+func (o *historyOptions) register(fs *flag.FlagSet) { o.Register(fs) }
+
+func (o *historyOptions) validate(c *common) error { return o.Validate(&c.bus) }
+
+func (o *historyOptions) build(e env) ([]stage, error) {
+	r, err := o.Recorder(e.bus, e.counters, e.log)
+	if r == nil || err != nil {
+		return nil, err
+	}
+	return []stage{r}, nil
 }

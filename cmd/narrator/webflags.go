@@ -25,7 +25,7 @@ func (o *webOptions) register(fs *flag.FlagSet) {
 
 // validate checks --web before anything starts.
 func (o *webOptions) validate(c *common) error {
-	o.busToken = c.bus.auth.Token
+	o.busToken = c.bus.Auth.Token
 	if o.addr == "" {
 		return nil
 	}
@@ -55,7 +55,7 @@ func (o *webOptions) build(e env) ([]stage, error) {
 	if o.addr == "" {
 		return nil, nil
 	}
-	c, err := e.bus.connect("web")
+	c, err := e.bus.Connect("web")
 	if err != nil {
 		return nil, err
 	}

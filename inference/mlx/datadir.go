@@ -1,45 +1,15 @@
 package mlx
 
 import (
-	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/narrator-dev/narrator/internal/datadir"
 )
 
-// DataDir returns the narrator's data directory, where `narrator setup` puts the Python
-// environment and the model cache: $NARRATOR_HOME when set, else the operating system's per-user
-// data directory plus "narrator" (macOS: ~/Library/Application Support/narrator; Linux:
-// $XDG_DATA_HOME/narrator or ~/.local/share/narrator). It does not create the directory.
-func DataDir() (string, error) {
-	if d := os.Getenv("NARRATOR_HOME"); d != "" {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			return "", fmt.Errorf("NARRATOR_HOME %q: %w", d, err)
-		}
-		return abs, nil
-	}
-	if runtime.GOOS == "linux" || runtime.GOOS == "freebsd" || runtime.GOOS == "openbsd" {
-		if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
-			return filepath.Join(d, "narrator"), nil
-		}
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("data directory: %w (set NARRATOR_HOME)", err)
-		}
-		return filepath.Join(home, ".local", "share", "narrator"), nil
-	}
-	// macOS: ~/Library/Application Support; Windows: %AppData%.
-	d, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("data directory: %w (set NARRATOR_HOME)", err)
-	}
-	if d == "" {
-		return "", errors.New("data directory: no per-user directory (set NARRATOR_HOME)")
-	}
-	return filepath.Join(d, "narrator"), nil
-}
+// DataDir returns the narrator's data directory (see datadir.Dir), where `narrator setup` puts
+// the Python environment and the model cache.
+func DataDir() (string, error) { return datadir.Dir() }
 
 // Layout names the places inside a data directory.
 type Layout struct {
