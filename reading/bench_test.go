@@ -13,12 +13,13 @@ import (
 	"github.com/narrator-dev/narrator/bus"
 )
 
-// benchFrames are the frames the benchmarks read: a sign, three lines of small text, and a
-// textured wall without text, each 1024×576 like capture's frames.
+// benchFrames are the frames the benchmarks read: a sign, three lines of small text, a textured
+// wall without text and a sign turned by 30°, each 1024×576 like capture's frames.
 var benchFrames = map[string]scene{
 	"sign":   evalText[0],
 	"page":   evalText[15],
 	"notext": evalNoText[3],
+	"turned": {Lines: []string{"Fire door keep shut"}, Size: 40, Angle: 30},
 }
 
 // BenchmarkRead is the time to read one 1024-pixel frame through the library (cgo), the
@@ -65,6 +66,39 @@ func BenchmarkCommand(b *testing.B) {
 				if out, err := cmd.Output(); err != nil || len(out) == 0 {
 					b.Fatalf("tesseract: %v", err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkTurned is the cost of looking for turned text in a 1024-pixel frame that gave no
+// text: the skew from its edges, Tesseract's orientation detection, and turning it.
+func BenchmarkTurned(b *testing.B) {
+	r, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = r.Close() }()
+	for _, name := range []string{"turned", "notext"} {
+		s := benchFrames[name]
+		g, err := decodeGrey(render(b, s))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := prepare(g, DefaultUpscaleBelow).img
+		b.Run("skew/"+name, func(b *testing.B) {
+			for b.Loop() {
+				skew(p)
+			}
+		})
+		b.Run("orientation/"+name, func(b *testing.B) {
+			for b.Loop() {
+				r.engine.orientation(p)
+			}
+		})
+		b.Run("turn/"+name, func(b *testing.B) {
+			for b.Loop() {
+				turn(p, 30)
 			}
 		})
 	}

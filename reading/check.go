@@ -41,6 +41,17 @@ func Check(langs string) doctor.Check {
 		}
 		return c
 	}
+	return checkOrientation(c, installed)
+}
+
+// checkOrientation is the doctor's word on the orientation data: without it text on its side
+// or upside down is not read (the rest is).
+func checkOrientation(c doctor.Check, installed []string) doctor.Check {
 	c.Status, c.Detail = doctor.OK, "Tesseract "+Version()+", languages "+strings.Join(installed, ", ")
+	if !slices.Contains(installed, "osd") {
+		c.Status = doctor.Warn
+		c.Detail += "; no orientation data (osd): text on its side or upside down is not read"
+		c.Fix = installHint("osd")
+	}
 	return c
 }

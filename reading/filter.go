@@ -27,6 +27,9 @@ type Word struct {
 type page struct {
 	words  []Word
 	deskew float64 // the skew Tesseract found and corrected, in radians
+	// turned is how far the image was turned clockwise, in degrees, to read it upright: a skew
+	// or an orientation the reader found (deskew.go); 0 when read as it came.
+	turned float64
 }
 
 // Line is one line of text kept: its words that passed the filters, in reading order.

@@ -11,6 +11,7 @@ import (
 	"image"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +41,12 @@ type Config struct {
 	// UpscaleBelow is the long edge in pixels under which a frame is read at twice its size.
 	// Default: DefaultUpscaleBelow; negative: never.
 	UpscaleBelow int
+	// NoOrientation turns off orientation detection (text on its side or upside down), which
+	// is on when Tesseract's osd data is installed. See docs/reading.md.
+	NoOrientation bool
+	// NoDeskew turns off straightening text turned by more than Tesseract's layout analysis
+	// straightens itself (see deskew.go).
+	NoDeskew bool
 	// Logger is where the reader logs. Default: slog.Default().
 	Logger *slog.Logger
 }
@@ -79,6 +86,9 @@ type Reading struct {
 	Words []Word
 	// Deskew is the skew Tesseract corrected, in degrees.
 	Deskew float64
+	// Turned is how far the frame was turned clockwise, in degrees, to read its text upright:
+	// text seen at an angle, on its side or upside down (docs/reading.md); 0 when read as is.
+	Turned float64
 	// At is when the frame was read; Took how long reading it took.
 	At   time.Time
 	Took time.Duration
@@ -116,7 +126,13 @@ func New(cfg Config) (*Reader, error) {
 	if !Built {
 		return nil, ErrNotBuilt
 	}
-	engine, err := openTesseract(cfg.Lang)
+	osd := false
+	if !cfg.NoOrientation {
+		if osd = slices.Contains(installedLanguages(), "osd"); !osd {
+			cfg.Logger.Warn("text on its side or upside down will not be read: Tesseract's orientation data (osd) is not installed", "fix", installHint("osd"))
+		}
+	}
+	engine, err := openTesseract(cfg.Lang, osd)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +174,7 @@ func (r *Reader) Read(ctx context.Context, f bus.Frame, now time.Time) (Reading,
 		return Reading{}, err
 	}
 	prepared := prepare(g, r.cfg.UpscaleBelow)
-	p, err := r.engine.recognize(ctx, prepared.img)
+	p, err := r.recognize(ctx, prepared.img)
 	if err != nil {
 		return Reading{}, err
 	}
@@ -173,7 +189,7 @@ func (r *Reader) Read(ctx context.Context, f bus.Frame, now time.Time) (Reading,
 // say turns what the engine read into a Reading, and remembers it.
 func (r *Reader) say(f bus.Frame, p page, height int, now time.Time) Reading {
 	lines := keepLines(p.words, r.cfg.MinConfidence)
-	rd := Reading{Camera: f.Camera, FrameID: f.ID, CapturedAt: f.CapturedAt, Lines: lines, Words: p.words, Deskew: p.deskew * 180 / math.Pi, At: now, Full: NoText}
+	rd := Reading{Camera: f.Camera, FrameID: f.ID, CapturedAt: f.CapturedAt, Lines: lines, Words: p.words, Deskew: p.deskew * 180 / math.Pi, Turned: p.turned, At: now, Full: NoText}
 	if len(lines) > 0 {
 		rd.Full, _ = compose(lead(lines, height), lines, 0, 0)
 	}
@@ -273,6 +289,7 @@ func (rd Reading) Metadata() map[string]any {
 	return map[string]any{
 		"words": words, "lines": lines, "new_lines": news, "more": rd.More,
 		bus.MetaReadingFull: rd.Full, "deskew_deg": math.Round(rd.Deskew*10) / 10,
-		"read_ms": float64(rd.Took.Microseconds()) / 1000,
+		"turned_deg": math.Round(rd.Turned*10) / 10,
+		"read_ms":    float64(rd.Took.Microseconds()) / 1000,
 	}
 }

@@ -27,6 +27,16 @@ static void narrator_cancel(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELA
 extern void omp_set_num_threads(int) __attribute__((weak));
 #endif
 
+// narrator_detect_orientation is TessBaseAPIDetectOrientationScript where Tesseract has its
+// legacy engine (orientation detection needs it), false where it was built without.
+static int narrator_detect_orientation(TessBaseAPI *api, int *deg, float *conf, const char **script, float *sconf) {
+#ifdef DISABLED_LEGACY_ENGINE
+	return 0;
+#else
+	return TessBaseAPIDetectOrientationScript(api, deg, conf, script, sconf);
+#endif
+}
+
 static int narrator_recognize(TessBaseAPI *api, ETEXT_DESC *monitor) {
 #if defined(__linux__)
 	if (omp_set_num_threads) omp_set_num_threads(1);
@@ -56,6 +66,7 @@ type tesseract struct {
 	mu     sync.Mutex
 	api    *C.TessBaseAPI
 	langs  string
+	osd    *C.TessBaseAPI // orientation detection with the osd data; nil without it
 	closed bool
 }
 
@@ -63,8 +74,10 @@ type tesseract struct {
 func Version() string { return C.GoString(C.TessVersion()) }
 
 // openTesseract initialises Tesseract for langs ("eng", "eng+deu"). A language whose trained
-// data is missing is refused with the package that installs it.
-func openTesseract(langs string) (*tesseract, error) {
+// data is missing is refused with the package that installs it. With osd (the caller checked
+// that its data is installed) a second handle is loaded with Tesseract's orientation data, for
+// orientation (see orientation).
+func openTesseract(langs string, osd bool) (*tesseract, error) {
 	if err := checkLanguages(langs, installedLanguages()); err != nil {
 		return nil, err
 	}
@@ -89,6 +102,9 @@ func openTesseract(langs string) (*tesseract, error) {
 		t.setVariable(name, value)
 	}
 	C.TessBaseAPISetPageSegMode(api, C.PSM_AUTO)
+	if osd {
+		t.osd = openOSD()
+	}
 	return t, nil
 }
 
@@ -103,10 +119,18 @@ func (t *tesseract) setVariable(name, value string) {
 func installedLanguages() []string {
 	api := C.TessBaseAPICreate()
 	defer C.TessBaseAPIDelete(api)
-	// Init with no language lists what the data directory holds; "osd" alone loads quickly.
-	cl := C.CString("osd")
-	defer C.free(unsafe.Pointer(cl))
-	if C.TessBaseAPIInit3(api, nil, cl) != 0 {
+	// Any language loaded lists what the data directory holds: "osd" alone loads quickly, and
+	// where it is not installed, English.
+	loaded := false
+	for _, l := range []string{"osd", DefaultLang} {
+		cl := C.CString(l)
+		loaded = C.TessBaseAPIInit3(api, nil, cl) == 0
+		C.free(unsafe.Pointer(cl))
+		if loaded {
+			break
+		}
+	}
+	if !loaded {
 		return nil
 	}
 	defer C.TessBaseAPIEnd(api)
@@ -221,4 +245,63 @@ func (t *tesseract) close() {
 	t.closed = true
 	C.TessBaseAPIEnd(t.api)
 	C.TessBaseAPIDelete(t.api)
+	if t.osd != nil {
+		C.TessBaseAPIEnd(t.osd)
+		C.TessBaseAPIDelete(t.osd)
+	}
+}
+
+// osdMinCharacters is the least number of letters orientation detection tries, as Tesseract's
+// min_characters_to_try: it gives up on an image with fewer than half of them. Tesseract's
+// default, 50, is a page of text; a sign has a few words ("EXIT ONLY" is 8 letters).
+const osdMinCharacters = "10"
+
+// openOSD loads Tesseract's orientation data ("osd", the legacy engine: orientation detection
+// has no LSTM model) in a handle of its own, as Tesseract's command does for --psm 0
+// (tesseract-ocr/tesseract 5.3.0, src/tesseract.cpp, ParseArgs: PSM_OSD_ONLY reads with the
+// language "osd"). Running it inside the layout analysis instead (PSM_AUTO_OSD) was tried: it
+// loads the osd data in a Tesseract of its own whose min_characters_to_try cannot be set
+// (src/api/baseapi.cpp, TessBaseAPI::FindLines), so a sign is always "too few characters".
+// nil when it cannot be loaded.
+func openOSD() *C.TessBaseAPI {
+	api := C.TessBaseAPICreate()
+	cl := C.CString("osd")
+	defer C.free(unsafe.Pointer(cl))
+	if C.TessBaseAPIInit2(api, nil, cl, C.OEM_TESSERACT_ONLY) != 0 {
+		C.TessBaseAPIDelete(api)
+		return nil
+	}
+	for name, value := range map[string]string{"debug_file": "/dev/null", "min_characters_to_try": osdMinCharacters, "thresholding_method": "1"} {
+		cn, cv := C.CString(name), C.CString(value)
+		C.TessBaseAPISetVariable(api, cn, cv)
+		C.free(unsafe.Pointer(cn))
+		C.free(unsafe.Pointer(cv))
+	}
+	C.TessBaseAPISetPageSegMode(api, C.PSM_OSD_ONLY)
+	return api
+}
+
+// orientation is how far the text in g is turned, clockwise, as Tesseract's orientation
+// detection finds it: 0, 90, 180 or 270 degrees, and its confidence (Tesseract: "15.0 is
+// reasonably confident"; include/tesseract/baseapi.h, DetectOrientationScript). ok is false
+// without the osd data or when too few letters were found to tell.
+func (t *tesseract) orientation(g *image.Gray) (deg int, conf float64, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := g.Bounds()
+	if t.closed || t.osd == nil || b.Dx() < 8 || b.Dy() < 8 {
+		return 0, 0, false
+	}
+	pix := C.CBytes(g.Pix[g.PixOffset(b.Min.X, b.Min.Y):])
+	defer C.free(pix)
+	C.TessBaseAPISetImage(t.osd, (*C.uchar)(pix), C.int(b.Dx()), C.int(b.Dy()), 1, C.int(g.Stride))
+	C.TessBaseAPISetSourceResolution(t.osd, 300)
+	defer C.TessBaseAPIClear(t.osd)
+	var odeg C.int
+	var oconf, sconf C.float
+	var script *C.char
+	if C.narrator_detect_orientation(t.osd, &odeg, &oconf, &script, &sconf) == 0 {
+		return 0, 0, false
+	}
+	return int(odeg), float64(oconf), true
 }

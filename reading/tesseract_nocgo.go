@@ -16,10 +16,12 @@ func Version() string { return "" }
 // tesseract is absent from builds without cgo: New returns ErrNotBuilt before opening one.
 type tesseract struct{}
 
-func openTesseract(string) (*tesseract, error) { return nil, ErrNotBuilt }
+func openTesseract(string, bool) (*tesseract, error) { return nil, ErrNotBuilt }
 
 func installedLanguages() []string { return nil }
 
 func (*tesseract) recognize(context.Context, *image.Gray) (page, error) { return page{}, ErrNotBuilt }
 
 func (*tesseract) close() {}
+
+func (*tesseract) orientation(*image.Gray) (int, float64, bool) { return 0, 0, false }
