@@ -241,3 +241,78 @@ func TestFailoverRealSynthesizerDies(t *testing.T) {
 		t.Errorf("failovers %d recovered %d, want 1 and 1", h.stage.failovers.Load(), h.stage.recovered.Load())
 	}
 }
+
+// TestFailoverRealStreamDroppedSinkStays: the sound server drops this process's stream (`pacmd
+// kill-sink-input`) while the sink stays. Speech moves to printed text and, once a probe plays
+// again, back to the audio, where it must then stay: the next utterances are heard on the sink
+// with no further switch. (Streams reopened in the same PortAudio session used to stall again
+// 2–3 s into speech, so speech moved between audio and text every few seconds.)
+func TestFailoverRealStreamDroppedSinkStays(t *testing.T) {
+	if _, err := exec.LookPath("pacmd"); err != nil {
+		t.Skip("pacmd not installed (pulseaudio)")
+	}
+	sink := audioSink(t) + "_dropped"
+	pulseCommand(t, "pactl", "load-module", "module-null-sink", "sink_name="+sink)
+	t.Cleanup(func() { pulseCommand(t, "pactl", "unload-module", sinkModule(t, sink)) })
+	t.Setenv("PULSE_SINK", sink)
+	audio := openTestAudio(t)
+	audio.Earcons = false
+	f := NewFailover(audio, NewText(&bustest.SyncBuffer{}))
+	var logs bustest.SyncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stage log:\n%s", logs.String())
+		}
+	})
+	h := startStage(t, Config{Speaker: f, RecoverFirst: 200 * time.Millisecond, RecoverLimit: 400 * time.Millisecond, Logger: slogTo(&logs)})
+	if err := audio.Check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	long := "This sentence keeps the output busy for a few seconds, so that the stream can be dropped while it plays."
+	h.say("n1", long, bus.PriorityNormal, time.Minute)
+	if started := bustest.Next(t, h.events, 30*time.Second); started.State != bus.SpeechStarted {
+		t.Fatalf("first event %+v, want started", started)
+	}
+	var streams []string
+	bustest.Eventually(t, 10*time.Second, "this process's stream on the sink", func() bool { streams = ownSinkInputs(t); return len(streams) > 0 })
+	for _, id := range streams {
+		pulseCommand(t, "pacmd", "kill-sink-input", id)
+	}
+	back := announce.Make(announce.SpeechBack).Text
+	collectUntil(t, h, "back on the audio", func(evs []bus.SpeechEvent) bool {
+		_, ok := finishedText(evs, back)
+		return ok && f.Name() == audio.Name()
+	})
+	switches := h.stage.failovers.Load()
+
+	// Back on the audio: three sentences of several seconds each are said there, to their end,
+	// and heard; the output does not fail again.
+	rec := record(t, sink)
+	for i := range 3 {
+		id := "after" + strconv.Itoa(i)
+		h.say(id, "Sentence "+strconv.Itoa(i+1)+" after the stream came back: "+long, bus.PriorityNormal, time.Minute)
+		var start, end bus.SpeechEvent
+		collectUntil(t, h, id+" said", func(evs []bus.SpeechEvent) bool {
+			for _, e := range evs {
+				if e.UtteranceID == id && e.State == bus.SpeechStarted {
+					start = e
+				}
+				if e.UtteranceID == id && e.State != bus.SpeechStarted {
+					end = e
+					return true
+				}
+			}
+			return false
+		})
+		if end.State != bus.SpeechFinished || end.Backend != audio.Name() {
+			t.Fatalf("%s: %s on %s (%s), want finished on %s", id, end.State, end.Backend, end.Reason, audio.Name())
+		}
+		rec.waitUntil(t, end.At.Add(300*time.Millisecond))
+		if n := len(rec.loudWindows(start.At, end.At)); n < 100 {
+			t.Errorf("%s: only %d loud 10 ms windows heard in its %s", id, n, end.At.Sub(start.At).Round(time.Millisecond))
+		}
+	}
+	if got := h.stage.failovers.Load(); got != switches {
+		t.Errorf("the output failed again after it came back: %d switches to text, want %d", got, switches)
+	}
+}

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +29,8 @@ import (
 type tmuxPane struct {
 	t      *testing.T
 	socket string
+	stderr string // the file the program's stderr goes to
+	status string // the file its exit status is written to
 }
 
 // tmux runs a tmux command on the test's own server.
@@ -50,9 +55,11 @@ func withoutEnv(env []string, name string) []string {
 	return kept
 }
 
-// startInTmux starts argv in a 400-column pane whose stderr goes to a file; the pane stays
-// after the program exits, so its last lines and exit status can be read.
-func startInTmux(t *testing.T, argv []string) (*tmuxPane, string) {
+// startInTmux starts argv in a 400-column pane whose stderr goes to a file. The pane's shell
+// waits for the program and writes its exit status to a file (128+N for signal N: tmux 3.3
+// reports no status for a process a signal killed); the pane stays after it exits, so its
+// last lines can be read.
+func startInTmux(t *testing.T, argv []string) *tmuxPane {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("NARRATOR_AUDIO_SINK") != "" {
@@ -65,19 +72,51 @@ func startInTmux(t *testing.T, argv []string) (*tmuxPane, string) {
 	if err := os.WriteFile(conf, []byte("set -g remain-on-exit on\nset -g history-limit 10000\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stderr := filepath.Join(dir, "stderr")
-	p := &tmuxPane{t: t, socket: fmt.Sprintf("narrator-test-%d", os.Getpid())}
+	p := &tmuxPane{t: t, socket: fmt.Sprintf("narrator-test-%d", os.Getpid()),
+		stderr: filepath.Join(dir, "stderr"), status: filepath.Join(dir, "status")}
 	quoted := make([]string, len(argv))
 	for i, a := range argv {
 		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
-	p.tmux("-f", conf, "new-session", "-d", "-s", "n", "-x", "400", "-y", "100", "exec "+strings.Join(quoted, " ")+" 2>"+stderr)
+	// Not exec: the shell stays, in the same (foreground) process group as the program.
+	p.tmux("-f", conf, "new-session", "-d", "-s", "n", "-x", "400", "-y", "100",
+		strings.Join(quoted, " ")+" 2>"+p.stderr+"; echo $? >"+p.status)
 	t.Cleanup(func() {
 		cmd := exec.Command("tmux", "-L", p.socket, "kill-server")
 		cmd.Env = withoutEnv(os.Environ(), "TMUX")
 		_ = cmd.Run()
 	})
-	return p, stderr
+	return p
+}
+
+// exitStatus waits up to wait for the program to exit and returns its status ("0"), or ""
+// when it is still running.
+func (p *tmuxPane) exitStatus(wait time.Duration) string {
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(p.status); err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	return ""
+}
+
+// stderrText is what the program printed on stderr so far.
+func (p *tmuxPane) stderrText() string {
+	b, _ := os.ReadFile(p.stderr)
+	return string(b)
+}
+
+// dumpGoroutines asks the program (the pane shell's child) for every goroutine's stack:
+// SIGQUIT makes the Go runtime print them on stderr and exit.
+func (p *tmuxPane) dumpGoroutines() {
+	shell := strings.TrimSpace(p.tmux("display-message", "-p", "-t", "n", "#{pane_pid}"))
+	out, _ := exec.Command("pgrep", "-P", shell).Output()
+	for f := range strings.FieldsSeq(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGQUIT)
+		}
+	}
+	time.Sleep(2 * time.Second)
 }
 
 // send types keys literally, as a person at the terminal would.
@@ -180,7 +219,7 @@ func TestKeysInARealTerminal(t *testing.T) {
 	sink := earSink(t)
 	rec := listen(t, sink)
 	addr := "127.0.0.1:" + freePort(t)
-	pane, stderrFile := startInTmux(t, []string{binary, "run", "--transcript", "--source", "demo", "--backend", "heuristic",
+	pane := startInTmux(t, []string{binary, "run", "--transcript", "--source", "demo", "--backend", "heuristic",
 		"--speech", "portaudio", "--rate", "320", "--mode", "ondemand", "--listen", addr})
 	bustest.Eventually(t, 30*time.Second, "the narrator listening in the pane", func() bool {
 		c, err := net.Dial("tcp", addr)
@@ -236,18 +275,14 @@ func TestKeysInARealTerminal(t *testing.T) {
 	}
 	pane.send("q")
 	w.finished(t, "Goodbye.", is(announce.Make(announce.AckQuit).Text))
-	var status string
-	exited := time.Now().Add(time.Minute) // a hang detector
-	for !strings.HasPrefix(status, "1 ") && time.Now().Before(exited) {
-		status = strings.TrimSpace(pane.tmux("display-message", "-p", "-t", "n", "#{pane_dead} #{pane_dead_status}"))
-		time.Sleep(50 * time.Millisecond)
+	status := pane.exitStatus(time.Minute) // a hang detector
+	if status == "" {
+		pane.dumpGoroutines()
+		t.Fatalf("the narrator did not exit after q\npane:\n%s\nstderr:\n%s", strings.Join(pane.lines(), "\n"), pane.stderrText())
 	}
-	stderr, _ := os.ReadFile(stderrFile)
-	if !strings.HasPrefix(status, "1 ") {
-		t.Fatalf("the narrator did not exit after q (pane %q)\npane:\n%s\nstderr:\n%s", status, strings.Join(pane.lines(), "\n"), stderr)
-	}
-	if status != "1 0" {
-		t.Errorf("after q the pane is %q, want dead with status 0; stderr:\n%s", status, stderr)
+	stderr := pane.stderrText()
+	if status != "0" {
+		t.Errorf("after q the narrator exited with status %s, want 0 (128+N: killed by signal N); stderr:\n%s", status, stderr)
 	}
 
 	w.mu.Lock()
