@@ -94,7 +94,7 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 		cfg.Spec = "source"
 	}
 	if cfg.Camera == "" {
-		cfg.Camera = "cam0"
+		cfg.Camera = DefaultCamera
 	}
 	if err := bus.ValidateCamera(cfg.Camera); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)

@@ -60,6 +60,9 @@ type Backend struct {
 	// Find builds the describer for --backend auto when it is ready to use here, and says what
 	// it found. When it is not ready, Find returns nil and why not, in words for the user.
 	Find func(ctx context.Context, o Options) (d Describer, why string)
+	// DefaultModel is the model it uses when Options.Model is empty, for --model's help; ""
+	// when it has none of its own (the server chooses).
+	DefaultModel string
 }
 
 var (

@@ -72,9 +72,9 @@ func (o *announceOptions) announcer(e env) (stage, error) {
 }
 
 // chosenSource records a camera's source for the start-up summary.
-func (e env) chosenSource(camera, spec string, src capture.Source) {
+func (e env) chosenSource(cam capture.NamedSource, src capture.Source) {
 	_, demo := src.(*capture.Demo)
-	e.spoken.startup.Sources = append(e.spoken.startup.Sources, announce.Source{Camera: camera, Spec: spec, Demo: demo})
+	e.spoken.startup.Sources = append(e.spoken.startup.Sources, announce.Source{Camera: cam.Name, Spec: cam.Spec, Demo: demo})
 }
 
 // chosenDescriber records the describer for the start-up summary; a heuristic that --backend

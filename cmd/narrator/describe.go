@@ -108,13 +108,13 @@ func (o *drainOptions) validate(*common) error {
 // build makes the stage that ends the run once every source ended and what was in flight
 // was said; the capture stages are then kept from ending the run themselves (drained).
 func (o *drainOptions) build(e env) ([]stage, error) {
-	cams, err := o.capture.cameraSources()
+	cams, err := o.capture.Cameras()
 	if err != nil {
 		return nil, err
 	}
 	var names []string
 	for _, c := range cams {
-		names = append(names, c.name)
+		names = append(names, c.Name)
 	}
 	w, err := withConn(e.bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
 		return drain.New(c, drain.Config{Cameras: names, Timeout: o.timeout, Speech: o.speak.speech != "none", Logger: e.log})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -72,32 +71,6 @@ func TestDevicesListsWhatAudioDeviceAccepts(t *testing.T) {
 		}
 		if err := p.Close(); err != nil {
 			t.Error(err)
-		}
-	}
-}
-
-func TestSourceNames(t *testing.T) {
-	cases := []struct {
-		sources []string
-		want    []cameraSource
-		err     string
-	}{
-		{nil, []cameraSource{{"cam0", "auto"}}, ""},
-		{[]string{"file:/a=b.mp4", "rtsp://h/x?a=b"}, []cameraSource{{"cam0", "file:/a=b.mp4"}, {"cam1", "rtsp://h/x?a=b"}}, ""},
-		{[]string{"door=rtsp://h/x", "demo"}, []cameraSource{{"door", "rtsp://h/x"}, {"cam1", "demo"}}, ""},
-		{[]string{"demo", "cam0=test"}, nil, "used twice"},
-	}
-	for _, c := range cases {
-		o := captureOptions{sources: c.sources, camera: "cam0"}
-		got, err := o.cameraSources()
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%v: %v, want error %q", c.sources, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%v: %+v, %v; want %+v", c.sources, got, err, c.want)
 		}
 	}
 }

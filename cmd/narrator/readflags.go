@@ -29,8 +29,8 @@ func (o *readingOptions) register(fs *flag.FlagSet) {
 // a build without it, and a language whose data is missing; it gives --ocr-lang to the
 // describer's part.
 func (o *readingOptions) validate(*common) error {
-	o.infer.ocrLang = o.lang
-	backend := o.infer.backend
+	o.infer.Lang = o.lang
+	backend := o.infer.Backend
 	if o.on && backend == inference.BackendOCR {
 		return errors.New("--read-text with --backend ocr: the describer already reads text; drop --read-text")
 	}

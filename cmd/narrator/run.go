@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
+	"github.com/narrator-dev/narrator/inference"
 	"github.com/narrator-dev/narrator/internal/runner"
 )
 
@@ -83,7 +84,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runInfer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	infer := &inferOptions{work: pullOptions{ownsMaxAge: true}}
+	infer := &inferOptions{inference.Flags{OwnsMaxAge: true}}
 	return pipeline{
 		name:    "infer",
 		purpose: "Runs only the inference stage against the bus at --nats. Several infer processes share\nthe frames: each frame goes to one of them.",

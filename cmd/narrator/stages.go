@@ -1,17 +1,16 @@
 package main
 
 import (
-	"time"
-
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
-	"github.com/narrator-dev/narrator/inference/mlx"      // also registers --backend mlx
+	_ "github.com/narrator-dev/narrator/inference/mlx"    // registers --backend mlx
 	_ "github.com/narrator-dev/narrator/inference/openai" // registers --backend openai
 	"github.com/narrator-dev/narrator/internal/runner"
 	"github.com/narrator-dev/narrator/speech"
@@ -34,68 +33,30 @@ type env struct {
 
 // captureOptions, the flags of the capture stage, are in captureflags.go.
 
-// inferOptions are the flags of the inference stage.
+// inferOptions are the inference stage's part: its flags are inference.Flags.
 type inferOptions struct {
-	backend   string
-	model     string
-	openaiURL string
-	apiKey    string
-	// workerPython is the mlx worker's interpreter (default: the environment `narrator setup` made).
-	workerPython string
-	// preempt cancels a generation for a scene that is gone when a new scene arrives.
-	preempt bool
-	// preemptDistance is the least hash distance of a change that preempts.
-	preemptDistance int
-	// work has --pull and --max-age (pullflags.go).
-	work pullOptions
-	// ocrLang is --ocr-lang for --backend ocr, settled by the reading part (readflags.go).
-	ocrLang string
+	inference.Flags
 }
 
-func (o *inferOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.backend, "backend", inference.DefaultBackend, "what describes frames (`BACKEND`): auto, mlx, openai, ocr (reads text instead, see --read-text), heuristic (auto: mlx on an Apple Silicon Mac after 'narrator setup', else a local model server if one answers, else the heuristic)")
-	fs.StringVar(&o.model, "model", "", "model id (default: for mlx, "+mlx.DefaultModel+" or a local folder; for openai, the first vision model the server lists)")
-	fs.StringVar(&o.workerPython, "worker-python", envOr("NARRATOR_WORKER_PYTHON", ""), "Python interpreter (`PATH`) for the mlx worker, with mlx-vlm installed (default: the environment 'narrator setup' made; env NARRATOR_WORKER_PYTHON)")
-	fs.StringVar(&o.openaiURL, "openai-url", envOr("NARRATOR_OPENAI_URL", ""), "OpenAI-compatible server for --backend openai, e.g. http://127.0.0.1:11434 (env NARRATOR_OPENAI_URL)")
-	o.apiKey = envOr("NARRATOR_OPENAI_API_KEY", "")
-	fs.BoolVar(&o.preempt, "preempt", inference.DefaultPreempt, "when the scene changes while the model still describes the old one, cancel that and describe the new scene at once (answers to questions are never cancelled)")
-	fs.IntVar(&o.preemptDistance, "preempt-distance", inference.DefaultPreemptDistance, "least perceptual-hash distance (of 64 bits) of a change that preempts; steady motion moves it by under 10, a cut by 25 or more")
-	o.work.register(fs)
-}
+func (o *inferOptions) register(fs *flag.FlagSet) { o.Register(fs) }
 
-func (o *inferOptions) validate(*common) error {
-	if o.preemptDistance < 1 || o.preemptDistance > 64 {
-		return fmt.Errorf("--preempt-distance %d: use 1-64 (bits of the 64-bit hash)", o.preemptDistance)
-	}
-	return oneOf("backend", o.backend, inference.Backends...)
-}
+func (o *inferOptions) validate(*common) error { return o.Validate() }
 
 func (o *inferOptions) build(e env) ([]stage, error) {
-	d, err := inference.Open(e.ctx, inference.Options{
-		Backend: o.backend, Model: o.model, URL: o.openaiURL, APIKey: o.apiKey, Python: o.workerPython,
-		Lang: o.ocrLang, Counters: e.counters, Logger: e.log,
-	})
+	d, err := inference.Open(e.ctx, o.Options(e.counters, e.log))
 	if err != nil {
 		return nil, err
 	}
-	e.chosenDescriber(o.backend, d.Info())
+	e.chosenDescriber(o.Backend, d.Info())
 	c, err := e.bus.Connect("inference")
 	if err != nil {
 		return nil, err
 	}
-	i, err := inference.New(c, inference.Config{Describer: d, Counters: e.counters, Logger: e.log, Preempt: o.preempt, PreemptDistance: o.preemptDistance,
-		Pull: o.work.pull, MaxAge: o.work.frameMaxAge()})
+	i, err := inference.New(c, o.Config(d, e.counters, e.log))
 	if err != nil {
 		return nil, err
 	}
-	info := d.Info()
-	svc, err := c.AddService(bus.ServiceConfig{
-		Name: "narrator-inference", Description: "describes camera frames from narrator.v1.frames.*",
-		StatusSubject: bus.SubjectInferenceStatus, Counters: e.counters,
-		Status: func() any {
-			return map[string]any{"backend": info.Backend, "model": info.Model, "is_model": info.IsModel, "counters": e.counters.Snapshot()}
-		},
-	})
+	svc, err := inference.AddService(c, d.Info(), e.counters)
 	if err != nil {
 		return nil, err
 	}

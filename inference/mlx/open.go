@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	inference.Register(inference.Backend{Name: inference.BackendMLX, Open: open, Find: find})
+	inference.Register(inference.Backend{Name: inference.BackendMLX, Open: open, Find: find, DefaultModel: DefaultModel})
 }
 
 // open builds the mlx backend (FastVLM in a persistent mlx-vlm worker). On a machine that cannot
