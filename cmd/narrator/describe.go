@@ -14,6 +14,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/drain"
+	"github.com/narrator-dev/narrator/speech"
 )
 
 const describePurpose = `Describes one image (PATH, or - for stdin) with the chosen backend, says the description
@@ -117,7 +118,7 @@ func (o *drainOptions) build(e env) ([]stage, error) {
 		names = append(names, c.Name)
 	}
 	w, err := withConn(e.bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
-		return drain.New(c, drain.Config{Cameras: names, Timeout: o.timeout, Speech: o.speak.speech != "none", Logger: e.log})
+		return drain.New(c, drain.Config{Cameras: names, Timeout: o.timeout, Speech: o.speak.Mode != speech.ModeNone, Logger: e.log})
 	})
 	if err != nil {
 		return nil, err

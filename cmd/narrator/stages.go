@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
+	"github.com/narrator-dev/narrator/announce"
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
 	_ "github.com/narrator-dev/narrator/inference/mlx"    // registers --backend mlx
@@ -68,81 +67,58 @@ func (o *inferOptions) build(e env) ([]stage, error) {
 
 // narrateOptions, the flags of the narration stage, are in narrateflags.go.
 
-// speakOptions are the flags of the speech stage.
+// speakOptions are the speech stage's part: its flags are speech.Flags and announce.Flags.
 type speakOptions struct {
-	speech, voice, device string
-	rate                  int
-	volume                float64
-	earcons               bool
-	announce              announceOptions
-	latency               time.Duration
+	speech.Flags
+	announce announce.Flags
 }
 
 func (o *speakOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.speech, "speech", "auto", "how utterances are said: auto (PortAudio with the best voice, else say, else text), portaudio, say (macOS), text (print them), none")
-	fs.StringVar(&o.voice, "voice", "", "voice: an espeak-ng voice (en-us), a macOS voice (Samantha) or a Piper model file (.onnx selects Piper); empty: the synthesizer's default")
-	fs.IntVar(&o.rate, "rate", speech.DefaultRate, "speaking rate in words per minute")
-	fs.StringVar(&o.device, "audio-device", "", "output device (`DEVICE`): a name 'narrator devices' lists (a PortAudio device or a PulseAudio sink, virtual ones included), or say's -a device; empty: the system output")
-	fs.DurationVar(&o.latency, "audio-latency", speech.DefaultOutputLatency, "output latency PortAudio asks for: raise it if the audio crackles on a busy machine")
-	fs.Float64Var(&o.volume, "volume", 1, "output volume for PortAudio, above 0 up to 1 (up to 2 amplifies)")
-	fs.BoolVar(&o.earcons, "earcons", true, "play short tones for new scene, thinking, camera lost, model down and paused (PortAudio only)")
-	o.announce.register(fs)
+	o.Register(fs)
+	o.announce.Register(fs)
 }
 
 func (o *speakOptions) validate(*common) error {
-	if o.rate < 80 || o.rate > 450 {
-		return fmt.Errorf("--rate %d: use 80-450 words per minute", o.rate)
-	}
-	if o.latency < time.Millisecond || o.latency > 2*time.Second {
-		return fmt.Errorf("--audio-latency %s: use 1ms-2s", o.latency)
-	}
-	if !(o.volume > 0 && o.volume <= 2) { // also refuses NaN
-		return fmt.Errorf("--volume %g: use above 0 up to 1 (up to 2 amplifies); for silence use --speech none", o.volume)
-	}
-	if err := o.announce.validate(); err != nil {
+	if err := o.announce.Validate(); err != nil {
 		return err
 	}
-	return oneOf("speech", o.speech, speech.Modes...)
+	return o.Validate()
 }
 
 func (o *speakOptions) build(e env) ([]stage, error) {
-	speaker, err := pickSpeaker(o, e)
+	out := e.stdout
+	if e.json {
+		out = e.stderr // stdout carries only JSON events
+	}
+	fallback := out
+	if e.transcript {
+		fallback = io.Discard // the transcript printer prints what is said already
+	}
+	var chosen speech.Choice
+	speaker, err := speech.Open(e.ctx, o.Options(out, fallback, e.log, &chosen))
+	e.spoken.startup.Speech = chosen.Announced()
 	if err != nil {
 		return nil, err
 	}
-	a, err := o.announce.announcer(e)
+	a, err := withConn(e.bus, "announce", func(c *bus.Conn) (*announce.Stage, error) { return o.announce.New(c, e.counters, e.log) })
 	if err != nil {
 		if speaker != nil {
 			_ = speaker.Close()
 		}
 		return nil, err
 	}
+	e.spoken.announcer = a
 	if speaker == nil {
 		return []stage{a}, nil
 	}
 	s, err := withConn(e.bus, "speech", func(c *bus.Conn) (*speech.Stage, error) {
-		return speech.New(c, speech.Config{Speaker: speaker, Earcons: o.earcons, Counters: e.counters, Logger: e.log, Announce: o.announce.parsed()})
+		return speech.New(c, o.Config(speaker, o.announce.Parsed(), e.counters, e.log))
 	})
 	if err != nil {
 		_ = speaker.Close()
 		return nil, err
 	}
 	return []stage{a, s}, nil
-}
-
-// pickSpeaker chooses the speaker for --speech, checks its output and says why; nil means
-// --speech none.
-func pickSpeaker(o *speakOptions, e env) (speech.Speaker, error) {
-	out := e.stdout
-	if e.json {
-		out = e.stderr // stdout carries only JSON events
-	}
-	var chosen speech.Choice
-	defer func() { e.chosenSpeech(chosen) }()
-	return speech.Open(e.ctx, speech.Options{
-		Mode: o.speech, Voice: o.voice, Rate: o.rate, Device: o.device, Volume: o.volume, Latency: o.latency,
-		Earcons: o.earcons, Text: out, FallbackText: fallbackText(e, out), Logger: e.log, Chosen: &chosen,
-	})
 }
 
 // stage is anything that runs until its context ends.

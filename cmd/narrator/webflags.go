@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/narrator-dev/narrator/speech"
 	"github.com/narrator-dev/narrator/web"
 )
 
@@ -91,7 +92,7 @@ func portOf(addr string) string {
 // captionsFrom is where the page's captions come from: the voice, or the narrator's decisions
 // when this process narrates without speaking (--speech none).
 func (o *webOptions) captionsFrom() string {
-	if o.speak != nil && o.speak.speech == "none" {
+	if o.speak != nil && o.speak.Mode == speech.ModeNone {
 		return web.CaptionsFromUtterances
 	}
 	return web.CaptionsFromSpeech
