@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 )
 
 // command is one `narrator` subcommand.
@@ -84,14 +83,4 @@ func newLogger(stderr io.Writer, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
-}
-
-// oneOf checks a flag value against its allowed values.
-func oneOf(flagName, value string, allowed ...string) error {
-	for _, a := range allowed {
-		if value == a {
-			return nil
-		}
-	}
-	return fmt.Errorf("--%s %q: use one of %s", flagName, value, strings.Join(allowed, ", "))
 }
