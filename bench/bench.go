@@ -32,7 +32,7 @@ type Config struct {
 	Duration time.Duration
 	// Model is the simulated model's timing.
 	Model SimModelConfig
-	// WordsPerMinute is the simulated speaker's pace. Default: 180.
+	// WordsPerMinute is the simulated speaker's pace. Default: DefaultWordsPerMinute.
 	WordsPerMinute float64
 	// Preempt turns on preemption in the pipeline's inference stage. The CLI default is on.
 	Preempt bool
@@ -53,6 +53,14 @@ type Config struct {
 // changes.
 const DefaultDuration = 24 * time.Second
 
+// The simulations' defaults: the model's time to first token and token rate, and the
+// speaker's pace.
+const (
+	DefaultTTFT            = 150 * time.Millisecond
+	DefaultTokensPerSecond = 60
+	DefaultWordsPerMinute  = 180
+)
+
 func (c Config) withDefaults() Config {
 	if c.Source == "" {
 		c.Source = "demo"
@@ -62,7 +70,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.Model = c.Model.withDefaults()
 	if c.WordsPerMinute <= 0 {
-		c.WordsPerMinute = 180
+		c.WordsPerMinute = DefaultWordsPerMinute
 	}
 	if c.Heartbeat == 0 {
 		c.Heartbeat = capture.DefaultHeartbeat
@@ -80,7 +88,7 @@ func (c Config) withDefaults() Config {
 		c.Threshold = capture.DefaultThreshold
 	}
 	if c.MaxEdge <= 0 {
-		c.MaxEdge = 1024
+		c.MaxEdge = capture.DefaultMaxEdge
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

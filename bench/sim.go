@@ -19,9 +19,9 @@ const SimulationLabel = "SIMULATION: the model and the speaker are simulated (ti
 
 // SimModelConfig is the timing of the simulated model.
 type SimModelConfig struct {
-	// TTFT is the time from a call to its first token. Default: 150ms.
+	// TTFT is the time from a call to its first token. Default: DefaultTTFT.
 	TTFT time.Duration
-	// TokensPerSecond is the rate of the tokens after the first. Default: 60.
+	// TokensPerSecond is the rate of the tokens after the first. Default: DefaultTokensPerSecond.
 	TokensPerSecond float64
 }
 
@@ -33,10 +33,10 @@ type simModelJSON struct {
 
 func (c SimModelConfig) withDefaults() SimModelConfig {
 	if c.TTFT <= 0 {
-		c.TTFT = 150 * time.Millisecond
+		c.TTFT = DefaultTTFT
 	}
 	if c.TokensPerSecond <= 0 {
-		c.TokensPerSecond = 60
+		c.TokensPerSecond = DefaultTokensPerSecond
 	}
 	return c
 }

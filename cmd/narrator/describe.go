@@ -6,14 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/drain"
+	"github.com/narrator-dev/narrator/internal/userfile"
 	"github.com/narrator-dev/narrator/speech"
 )
 
@@ -40,9 +39,12 @@ func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	path := args[len(args)-1]
 	if path == "-" {
-		tmp, err := stdinImage(os.Stdin)
+		tmp, err := userfile.TempImage(os.Stdin, "stdin", 64<<20)
+		if errors.Is(err, userfile.ErrEmpty) {
+			return errors.New("describe -: stdin is empty; pipe an image in: narrator describe - < page.png")
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("describe: %w", err)
 		}
 		defer func() { _ = os.Remove(tmp) }()
 		path = tmp
@@ -53,58 +55,17 @@ func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return cmd.run(ctx, flags, stdout, stderr)
 }
 
-// stdinImage copies an image from r to a temporary file named for its type (ffmpeg reads it
-// from there) and returns the file's path.
-func stdinImage(r io.Reader) (string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
-	if err != nil {
-		return "", fmt.Errorf("describe: read stdin: %w", err)
-	}
-	if len(data) == 0 {
-		return "", errors.New("describe -: stdin is empty; pipe an image in: narrator describe - < page.png")
-	}
-	ext := ".img"
-	switch http.DetectContentType(data) {
-	case "image/png":
-		ext = ".png"
-	case "image/jpeg":
-		ext = ".jpg"
-	case "image/gif":
-		ext = ".gif"
-	case "image/webp":
-		ext = ".webp"
-	case "image/bmp":
-		ext = ".bmp"
-	}
-	f, err := os.CreateTemp("", "narrator-describe-*"+ext)
-	if err != nil {
-		return "", fmt.Errorf("describe: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		_ = os.Remove(f.Name())
-		return "", fmt.Errorf("describe: %w", err)
-	}
-	return f.Name(), f.Close()
-}
-
-// drainOptions are the flags of waiting for what is in flight when the sources end.
+// drainOptions are the part that waits for what is in flight when the sources end; its flag is
+// drain.Flags.
 type drainOptions struct {
-	timeout time.Duration
+	drain.Flags
 	capture *captureOptions // whose sources' ends it waits for
 	speak   *speakOptions   // whose speech it waits for
 }
 
-func (o *drainOptions) register(fs *flag.FlagSet) {
-	fs.DurationVar(&o.timeout, "drain", drain.DefaultTimeout, "when every source has ended (a file without --loop), wait at most this long for the descriptions and speech in flight, then stop, saying so if they were cut short")
-}
+func (o *drainOptions) register(fs *flag.FlagSet) { o.Register(fs) }
 
-func (o *drainOptions) validate(*common) error {
-	if o.timeout < 0 {
-		return fmt.Errorf("--drain %s: use a positive duration (0: the default)", o.timeout)
-	}
-	return nil
-}
+func (o *drainOptions) validate(*common) error { return o.Validate() }
 
 // build makes the stage that ends the run once every source ended and what was in flight
 // was said; the capture stages are then kept from ending the run themselves (drained).
@@ -118,7 +79,7 @@ func (o *drainOptions) build(e env) ([]stage, error) {
 		names = append(names, c.Name)
 	}
 	w, err := withConn(e.bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
-		return drain.New(c, drain.Config{Cameras: names, Timeout: o.timeout, Speech: o.speak.Mode != speech.ModeNone, Logger: e.log})
+		return o.New(c, names, o.speak.Mode != speech.ModeNone, e.log)
 	})
 	if err != nil {
 		return nil, err
