@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/narrator-dev/narrator/bench"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 )
 
 // runBench measures the reaction time against a simulated model and speaker (see package bench).
@@ -14,7 +15,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if wantsScale(args) {
 		return runBenchScale(ctx, args, stdout, stderr) // benchscale.go
 	}
-	fs := newFlags("bench", "Measures how soon the narrator speaks after a scene changes: runs the whole real pipeline\n"+
+	fs := pipeline.NewFlags("bench", "Measures how soon the narrator speaks after a scene changes: runs the whole real pipeline\n"+
 		"on a clip against a SIMULATED model and speaker, then a naive 2 Hz loop with the same\n"+
 		"simulations, and reports both side by side. Nothing here runs a model or plays audio.", stderr)
 	var f bench.Flags
@@ -31,7 +32,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel)
+	log, err := pipeline.NewLogger(stderr, *logLevel)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/narrator-dev/narrator/bench/scale"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 )
 
 // wantsScale reports whether `narrator bench` was asked for the scale harness (--scale).
@@ -26,7 +27,7 @@ func wantsScale(args []string) bool {
 
 // runBenchScale runs the scale harness (package bench/scale).
 func runBenchScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench --scale", "Measures how inference scales: starts a NATS server with JetStream, M synthetic cameras and N\n"+
+	fs := pipeline.NewFlags("bench --scale", "Measures how inference scales: starts a NATS server with JetStream, M synthetic cameras and N\n"+
 		"`narrator infer` processes (this binary), each against its own SIMULATED model server with a\n"+
 		"fixed latency, and reports throughput, scaling efficiency, lost scene changes, reaction times\n"+
 		"and CPU per frame for each N as a markdown table, with a capacity plan.", stderr)

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"flag"
-
+	"github.com/narrator-dev/narrator/announce"
 	"github.com/narrator-dev/narrator/capture"
 )
 
@@ -14,12 +13,13 @@ type captureOptions struct {
 	drained bool
 }
 
-func (o *captureOptions) register(fs *flag.FlagSet) { o.Register(fs) }
+func (o *captureOptions) Validate(*common) error { return o.Flags.Validate() }
 
-func (o *captureOptions) validate(*common) error { return o.Validate() }
-
-func (o *captureOptions) build(e env) ([]stage, error) {
-	g, err := o.Build(e.ctx, e.bus, e.counters, e.log, e.chosenSource)
+func (o *captureOptions) Build(e env) ([]stage, error) {
+	g, err := o.Flags.Build(e.Ctx, e.Bus, e.Counters, e.Log, func(cam capture.NamedSource, src capture.Source) {
+		_, demo := src.(*capture.Demo) // for the start-up summary
+		e.Startup.Sources = append(e.Startup.Sources, announce.Source{Camera: cam.Name, Spec: cam.Spec, Demo: demo})
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 )
 
 // command is one `narrator` subcommand.
@@ -63,24 +62,4 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-}
-
-// newFlags returns a flag set whose --help prints the command's purpose and every flag's default.
-func newFlags(name, purpose string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("narrator "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: narrator %s [flags]\n\n%s\n\nFlags:\n", name, purpose)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// newLogger logs text to stderr at the named level.
-func newLogger(stderr io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/ctl"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 )
 
 const ctlPurpose = `Sends one control to a running narrator and prints its acknowledgement:
@@ -28,7 +29,7 @@ Each command is acknowledged aloud by the narrator (docs/accessibility.md lists 
 The narrator must share a bus with ctl: start it with --listen 127.0.0.1:4222 (or both with --nats URL).`
 
 func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ctl", ctlPurpose, stderr)
+	fs := pipeline.NewFlags("ctl", ctlPurpose, stderr)
 	var o bus.Flags
 	o.Register(fs, false)
 	camera := fs.String("camera", "", "the camera to describe or ask about (default: the one heard from last)")
@@ -44,7 +45,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	c.Camera = *camera
-	log, _ := newLogger(stderr, "warn")
+	log, _ := pipeline.NewLogger(stderr, "warn")
 	b, err := o.Open(ctx, log)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/drain"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 	"github.com/narrator-dev/narrator/internal/userfile"
 	"github.com/narrator-dev/narrator/speech"
 )
@@ -27,12 +27,12 @@ var describeDefaults = []string{"--keys=false", "--announce", "errors", "--stale
 
 func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	capture, speak, infer := &captureOptions{drained: true}, &speakOptions{}, &inferOptions{}
-	cmd := pipeline{name: "describe", purpose: describePurpose, embedded: true, parts: []part{
+	cmd := pipeline.Command{Name: "describe", Purpose: describePurpose, Embedded: true, Parts: []part{
 		&eventsOptions{}, speak, &narrateOptions{}, infer, &readingOptions{infer: infer, once: true}, &transcriptOptions{},
 		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{},
 	}}
 	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, args[len(args)-1]) {
-		return cmd.run(ctx, args, stdout, stderr)
+		return cmd.Run(ctx, args, stdout, stderr)
 	}
 	if len(args) == 0 || (strings.HasPrefix(args[len(args)-1], "-") && args[len(args)-1] != "-") {
 		return errors.New("describe needs an image: narrator describe [flags] PATH (or - for stdin)")
@@ -52,7 +52,7 @@ func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("describe: %w", err)
 	}
 	flags := append(append([]string{"--source", "file:" + path}, describeDefaults...), args[:len(args)-1]...)
-	return cmd.run(ctx, flags, stdout, stderr)
+	return cmd.Run(ctx, flags, stdout, stderr)
 }
 
 // drainOptions are the part that waits for what is in flight when the sources end; its flag is
@@ -63,13 +63,11 @@ type drainOptions struct {
 	speak   *speakOptions   // whose speech it waits for
 }
 
-func (o *drainOptions) register(fs *flag.FlagSet) { o.Register(fs) }
-
-func (o *drainOptions) validate(*common) error { return o.Validate() }
+func (o *drainOptions) Validate(*common) error { return o.Flags.Validate() }
 
 // build makes the stage that ends the run once every source ended and what was in flight
 // was said; the capture stages are then kept from ending the run themselves (drained).
-func (o *drainOptions) build(e env) ([]stage, error) {
+func (o *drainOptions) Build(e env) ([]stage, error) {
 	cams, err := o.capture.Cameras()
 	if err != nil {
 		return nil, err
@@ -78,8 +76,8 @@ func (o *drainOptions) build(e env) ([]stage, error) {
 	for _, c := range cams {
 		names = append(names, c.Name)
 	}
-	w, err := withConn(e.bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
-		return o.New(c, names, o.speak.Mode != speech.ModeNone, e.log)
+	w, err := pipeline.WithConn(e.Bus, "drain", func(c *bus.Conn) (*drain.Waiter, error) {
+		return o.New(c, names, o.speak.Mode != speech.ModeNone, e.Log)
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/eventfmt"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 )
 
 const historyPurpose = `Prints what the narrator saw and said, from the history it keeps (narrator run --history,
@@ -16,7 +17,7 @@ It reads the running narrator's bus (--nats; start it with --listen 127.0.0.1:42
 narrator answers, it reads the history kept in the data directory.`
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("history", historyPurpose, stderr)
+	fs := pipeline.NewFlags("history", historyPurpose, stderr)
 	var o bus.Flags
 	o.Register(fs, false)
 	since := fs.Duration("since", 0, "start this long ago, e.g. 10m (0: everything kept)")

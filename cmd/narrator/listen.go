@@ -9,10 +9,11 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/eventfmt"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 )
 
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("listen", "Prints the events on a narrator bus as they arrive, until Ctrl-C.", stderr)
+	fs := pipeline.NewFlags("listen", "Prints the events on a narrator bus as they arrive, until Ctrl-C.", stderr)
 	var o bus.Flags
 	o.Register(fs, false)
 	subject := fs.String("subject", bus.AllEvents, "the subjects to print")
@@ -24,7 +25,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("listen takes no arguments, got %q", fs.Args())
 	}
-	log, _ := newLogger(stderr, "info")
+	log, _ := pipeline.NewLogger(stderr, "info")
 	b, err := o.Open(ctx, log)
 	if err != nil {
 		return err
@@ -49,18 +50,18 @@ func newPrinter(b *bus.Bus, cfg eventfmt.PrinterConfig, log *slog.Logger) (*even
 // eventsOptions is the printer of every bus event on stdout, on with the common --json.
 type eventsOptions struct{ on bool }
 
-func (o *eventsOptions) register(*flag.FlagSet) {}
+func (o *eventsOptions) Register(*flag.FlagSet) {}
 
-func (o *eventsOptions) validate(c *common) error {
-	o.on = c.json
+func (o *eventsOptions) Validate(c *common) error {
+	o.on = c.JSON
 	return nil
 }
 
-func (o *eventsOptions) build(e env) ([]stage, error) {
+func (o *eventsOptions) Build(e env) ([]stage, error) {
 	if !o.on {
 		return nil, nil
 	}
-	pr, err := newPrinter(e.bus, eventfmt.PrinterConfig{Out: e.stdout, JSON: true, Counters: e.counters}, e.log)
+	pr, err := newPrinter(e.Bus, eventfmt.PrinterConfig{Out: e.Stdout, JSON: true, Counters: e.Counters}, e.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 	"github.com/narrator-dev/narrator/reading" // also registers --backend ocr
 )
 
@@ -18,7 +19,7 @@ type readingOptions struct {
 	lang  string        // --ocr-lang
 }
 
-func (o *readingOptions) register(fs *flag.FlagSet) {
+func (o *readingOptions) Register(fs *flag.FlagSet) {
 	if !o.once {
 		fs.BoolVar(&o.on, "read-text", false, "also read text aloud (signs, labels, screens, letters) beside the describer, with Tesseract: only new text, \"Text: …\"; key t or 'narrator ctl read' says the rest after \"more text\" (docs/reading.md)")
 	}
@@ -28,7 +29,7 @@ func (o *readingOptions) register(fs *flag.FlagSet) {
 // validate refuses --read-text with --backend ocr (the describer already reads), the reader in
 // a build without it, and a language whose data is missing; it gives --ocr-lang to the
 // describer's part.
-func (o *readingOptions) validate(*common) error {
+func (o *readingOptions) Validate(*common) error {
 	o.infer.Lang = o.lang
 	backend := o.infer.Backend
 	if o.on && backend == inference.BackendOCR {
@@ -44,21 +45,21 @@ func (o *readingOptions) validate(*common) error {
 }
 
 // build is the reading stage when --read-text asks for it.
-func (o *readingOptions) build(e env) ([]stage, error) {
+func (o *readingOptions) Build(e env) ([]stage, error) {
 	if !o.on {
 		return nil, nil
 	}
-	r, err := reading.New(reading.Config{Lang: o.lang, Logger: e.log})
+	r, err := reading.New(reading.Config{Lang: o.lang, Logger: e.Log})
 	if err != nil {
 		return nil, err
 	}
-	s, err := withConn(e.bus, "reading", func(c *bus.Conn) (*reading.Stage, error) {
-		return reading.NewStage(c, reading.StageConfig{Reader: r, Counters: e.counters, Logger: e.log})
+	s, err := pipeline.WithConn(e.Bus, "reading", func(c *bus.Conn) (*reading.Stage, error) {
+		return reading.NewStage(c, reading.StageConfig{Reader: r, Counters: e.Counters, Logger: e.Log})
 	})
 	if err != nil {
 		_ = r.Close()
 		return nil, err
 	}
-	e.log.Info("reading text beside the describer", "model", r.Model())
+	e.Log.Info("reading text beside the describer", "model", r.Model())
 	return []stage{s}, nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"strings"
 	"testing"
 )
@@ -53,56 +51,5 @@ func TestEveryOptionIsValidatedBeforeAnythingOpens(t *testing.T) {
 				t.Errorf("narrator %v: the bus opened before the bad option was refused:\nstdout %q\nstderr %q", args, stdout.String(), stderr.String())
 			}
 		}
-	}
-}
-
-// recordingPart is a part that records what the pipeline did with it.
-type recordingPart struct {
-	name    string
-	bad     bool
-	journal *[]string
-}
-
-func (p *recordingPart) register(*flag.FlagSet) { *p.journal = append(*p.journal, "register "+p.name) }
-
-func (p *recordingPart) validate(*common) error {
-	*p.journal = append(*p.journal, "validate "+p.name)
-	if p.bad {
-		return errors.New(p.name + " is bad")
-	}
-	return nil
-}
-
-func (p *recordingPart) build(env) ([]stage, error) {
-	*p.journal = append(*p.journal, "build "+p.name)
-	return nil, nil
-}
-
-// TestPartsAreAllValidatedBeforeAnyIsBuilt: a part that fails validation keeps every part,
-// the ones before it included, from being built.
-func TestPartsAreAllValidatedBeforeAnyIsBuilt(t *testing.T) {
-	var journal []string
-	p := pipeline{name: "test", embedded: true, parts: []part{
-		&recordingPart{name: "a", journal: &journal}, &recordingPart{name: "b", bad: true, journal: &journal},
-		&recordingPart{name: "c", journal: &journal},
-	}}
-	var out lockedBuffer
-	err := p.run(context.Background(), nil, &out, &out)
-	if err == nil || err.Error() != "b is bad" {
-		t.Fatalf("run: %v, want b's error", err)
-	}
-	if got, want := strings.Join(journal, ", "), "register a, register b, register c, validate a, validate b"; got != want {
-		t.Errorf("the pipeline did %q, want %q", got, want)
-	}
-
-	journal = nil
-	p.parts[1].(*recordingPart).bad = false
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := p.run(ctx, nil, &out, &out); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if got, want := strings.Join(journal, ", "), "register a, register b, register c, validate a, validate b, validate c, build a, build b, build c"; got != want {
-		t.Errorf("the pipeline did %q, want %q", got, want)
 	}
 }

@@ -7,10 +7,11 @@ import (
 	"log/slog"
 
 	"github.com/narrator-dev/narrator/inference/mlx"
+	"github.com/narrator-dev/narrator/internal/pipeline"
 )
 
 func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("setup", "Prepares the mlx backend on an Apple Silicon Mac: finds uv, creates a Python 3.12\n"+
+	fs := pipeline.NewFlags("setup", "Prepares the mlx backend on an Apple Silicon Mac: finds uv, creates a Python 3.12\n"+
 		"environment in the narrator's data directory ($NARRATOR_HOME, else the user data directory),\n"+
 		"installs the pinned mlx-vlm, downloads the model and checks that it loads. Safe to run again,\n"+
 		"and the way to repair an interrupted or broken setup: a working environment and a complete\n"+

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/narrator-dev/narrator/internal/pipeline"
 	"github.com/narrator-dev/narrator/internal/version"
 )
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "Prints the narrator's module version and the VCS revision it was built from.", stderr)
+	fs := pipeline.NewFlags("version", "Prints the narrator's module version and the VCS revision it was built from.", stderr)
 	jsonOut := fs.Bool("json", false, "print it as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-
 	"github.com/narrator-dev/narrator/speech"
 	"github.com/narrator-dev/narrator/web"
 )
@@ -18,19 +16,17 @@ type webOptions struct {
 	busToken string
 }
 
-func (o *webOptions) register(fs *flag.FlagSet) { o.Register(fs) }
-
-func (o *webOptions) validate(c *common) error {
-	o.busToken = c.bus.Auth.Token
-	return o.Validate(o.busToken)
+func (o *webOptions) Validate(c *common) error {
+	o.busToken = c.Bus.Auth.Token
+	return o.Flags.Validate(o.busToken)
 }
 
-func (o *webOptions) build(e env) ([]stage, error) {
+func (o *webOptions) Build(e env) ([]stage, error) {
 	captions := web.CaptionsFromSpeech
 	if o.speak != nil && o.speak.Mode == speech.ModeNone {
 		captions = web.CaptionsFromUtterances
 	}
-	s, err := o.Serve(e.bus, o.busToken, captions, e.counters, e.log)
+	s, err := o.Serve(e.Bus, o.busToken, captions, e.Counters, e.Log)
 	if s == nil || err != nil {
 		return nil, err
 	}
