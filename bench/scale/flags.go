@@ -69,3 +69,17 @@ func intList(s string) ([]int, error) {
 	}
 	return out, nil
 }
+
+// Wanted reports whether `narrator bench` was asked for the scale harness (--scale).
+func Wanted(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		switch strings.TrimLeft(a, "-") {
+		case "scale", "scale=true", "scale=1":
+			return true
+		}
+	}
+	return false
+}

@@ -41,3 +41,12 @@ func TestFlagsParsed(t *testing.T) {
 		}
 	}
 }
+
+func TestWanted(t *testing.T) {
+	for args, want := range map[string]bool{"--scale": true, "-scale=true --hosts 1": true, "--scale=1": true, "--hosts 1": false,
+		"-- --scale": false, "--scale=false": false, "": false} {
+		if got := Wanted(strings.Fields(args)); got != want {
+			t.Errorf("Wanted(%q) = %v, want %v", args, got, want)
+		}
+	}
+}

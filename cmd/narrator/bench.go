@@ -7,12 +7,13 @@ import (
 	"io"
 
 	"github.com/narrator-dev/narrator/bench"
+	"github.com/narrator-dev/narrator/bench/scale"
 	"github.com/narrator-dev/narrator/internal/pipeline"
 )
 
 // runBench measures the reaction time against a simulated model and speaker (see package bench).
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if wantsScale(args) {
+	if scale.Wanted(args) {
 		return runBenchScale(ctx, args, stdout, stderr) // benchscale.go
 	}
 	fs := pipeline.NewFlags("bench", "Measures how soon the narrator speaks after a scene changes: runs the whole real pipeline\n"+

@@ -5,25 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/narrator-dev/narrator/bench/scale"
 	"github.com/narrator-dev/narrator/internal/pipeline"
 )
-
-// wantsScale reports whether `narrator bench` was asked for the scale harness (--scale).
-func wantsScale(args []string) bool {
-	for _, a := range args {
-		if a == "--" {
-			return false
-		}
-		switch strings.TrimLeft(a, "-") {
-		case "scale", "scale=true", "scale=1":
-			return true
-		}
-	}
-	return false
-}
 
 // runBenchScale runs the scale harness (package bench/scale).
 func runBenchScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/narrator-dev/narrator/internal/drain"
 	"github.com/narrator-dev/narrator/internal/pipeline"
 	"github.com/narrator-dev/narrator/internal/userfile"
+	"github.com/narrator-dev/narrator/reading"
 	"github.com/narrator-dev/narrator/speech"
 )
 
@@ -28,7 +29,7 @@ var describeDefaults = []string{"--keys=false", "--announce", "errors", "--stale
 func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	capture, speak, infer := &captureOptions{drained: true}, &speakOptions{}, &inferOptions{}
 	cmd := pipeline.Command{Name: "describe", Purpose: describePurpose, Embedded: true, Parts: []part{
-		&eventsOptions{}, speak, &narrateOptions{}, infer, &readingOptions{infer: infer, once: true}, &transcriptOptions{},
+		&eventsOptions{}, speak, &narrateOptions{}, infer, &readingOptions{reading.Flags{Once: true}, infer}, &transcriptOptions{},
 		&drainOptions{capture: capture, speak: speak}, capture, &metricsOptions{},
 	}}
 	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, args[len(args)-1]) {

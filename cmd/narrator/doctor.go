@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/inference/mlx"
 	"github.com/narrator-dev/narrator/internal/cliflag"
 	"github.com/narrator-dev/narrator/internal/doctor"
 	"github.com/narrator-dev/narrator/internal/pipeline"
-	"github.com/narrator-dev/narrator/internal/redact"
 	"github.com/narrator-dev/narrator/reading"
 )
 
@@ -30,7 +28,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("doctor takes no arguments, got %q", fs.Args())
 	}
 	checks := mlx.Checks(ctx, mlx.CheckConfig{Model: *model, Python: *workerPython})
-	checks = append(checks, doctor.FFmpeg(ctx), doctor.Camera(), doctor.Audio(*audioDevice), busCheck(ctx, o), reading.Check(*ocrLang))
+	checks = append(checks, doctor.FFmpeg(ctx), doctor.Camera(), doctor.Audio(*audioDevice), doctor.OpenBus(ctx, o), reading.Check(*ocrLang))
 	failed, err := doctor.Print(stdout, checks)
 	if err != nil {
 		return err
@@ -39,20 +37,4 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%d of %d checks failed", failed, len(checks))
 	}
 	return nil
-}
-
-// busCheck opens the bus the flags name and makes one connection to it.
-func busCheck(ctx context.Context, o bus.Flags) doctor.Check {
-	b, err := o.Open(ctx, slog.New(slog.DiscardHandler))
-	if err == nil {
-		defer b.Close()
-		var conn interface{ Flush() error }
-		if conn, err = b.Connect("doctor"); err == nil {
-			err = conn.Flush()
-		}
-	}
-	if o.NATSURL != "" {
-		return doctor.Bus(err, "NATS at "+redact.URL(o.NATSURL)+" answers")
-	}
-	return doctor.Bus(err, "embedded NATS server starts and accepts a connection"+o.AccessDetail())
 }

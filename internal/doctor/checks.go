@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/exec"
 	"strings"
 
+	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/capture"
+	"github.com/narrator-dev/narrator/internal/redact"
 	"github.com/narrator-dev/narrator/speech"
 )
 
@@ -99,4 +102,20 @@ func Bus(err error, ok string) Check {
 		return Check{Name: "bus", Status: Fail, Detail: err.Error(), Fix: "check --nats, --listen and the token"}
 	}
 	return Check{Name: "bus", Status: OK, Detail: ok}
+}
+
+// OpenBus opens the bus the flags name, makes one connection to it and reports it as Bus does.
+func OpenBus(ctx context.Context, f bus.Flags) Check {
+	b, err := f.Open(ctx, slog.New(slog.DiscardHandler))
+	if err == nil {
+		defer b.Close()
+		var conn *bus.Conn
+		if conn, err = b.Connect("doctor"); err == nil {
+			err = conn.Flush()
+		}
+	}
+	if f.NATSURL != "" {
+		return Bus(err, "NATS at "+redact.URL(f.NATSURL)+" answers")
+	}
+	return Bus(err, "embedded NATS server starts and accepts a connection"+f.AccessDetail())
 }

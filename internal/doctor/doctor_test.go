@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/internal/doctor"
 	"github.com/narrator-dev/narrator/speech"
 	"go.uber.org/goleak"
@@ -68,5 +70,19 @@ func TestAudioRefusesADeviceThatIsNotListed(t *testing.T) {
 	}
 	if c := doctor.Audio(""); c.Status != doctor.OK {
 		t.Errorf("default output: %+v, want ok", c)
+	}
+}
+
+// TestOpenBus: an embedded bus opens and takes a connection, with who may reach it; a bus
+// that does not answer fails naming it, its password masked.
+func TestOpenBus(t *testing.T) {
+	if c := doctor.OpenBus(context.Background(), bus.Flags{}); c.Status != doctor.OK || !strings.Contains(c.Detail, "access:") {
+		t.Errorf("embedded: %+v", c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c := doctor.OpenBus(ctx, bus.Flags{NATSURL: "nats://u:secret@127.0.0.1:1"})
+	if c.Status != doctor.Fail || strings.Contains(c.Detail, "secret") {
+		t.Errorf("a bus that does not answer: %+v", c)
 	}
 }
