@@ -124,9 +124,13 @@ func (c *Conn) PublishEvent(subject string, v any) error {
 	return nil
 }
 
-// PublishFrame publishes a frame on its camera's frame subject.
+// PublishFrame publishes a frame on its camera's frame subject, or a settled frame (Reason
+// FrameSettled) on its settled subject.
 func (c *Conn) PublishFrame(f Frame) error {
 	subject := FrameSubject(f.Camera)
+	if f.Reason == FrameSettled {
+		subject = SettledFrameSubject(f.Camera)
+	}
 	msg := &nats.Msg{Subject: subject, Header: nats.Header(f.header()), Data: f.JPEG}
 	msg.Header[HeaderSchema] = schemaHeader
 	if n := len(f.JPEG) + headerSize(msg.Header); n > MaxPayload {

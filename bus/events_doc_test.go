@@ -33,6 +33,7 @@ var docTypes = map[string]func() any{
 	"SpeechSettings":      func() any { return new(bus.SpeechSettings) },
 	"SpeechSettingsReply": func() any { return new(bus.SpeechSettingsReply) },
 	"Latest":              func() any { return new(bus.Latest) },
+	"SettledWanted":       func() any { return new(bus.SettledWanted) },
 }
 
 // docExample is one JSON example from docs/events.md.

@@ -198,7 +198,7 @@ type Message struct {
 func SubscribeRaw(c *Conn, subject string, cfg QueueConfig) (*Queue[Message], error) {
 	return subscribe(c, subject, cfg, func(m *nats.Msg) (Message, error) {
 		msg := Message{Subject: m.Subject, Header: m.Header, Data: m.Data, Size: len(m.Data)}
-		if IsFrameSubject(m.Subject) {
+		if IsFrameSubject(m.Subject) || IsSettledFrameSubject(m.Subject) {
 			msg.Frame, msg.FrameErr = DecodeFrame(m.Header, m.Data)
 			msg.Frame.JPEG, msg.Data = nil, nil
 		}

@@ -64,6 +64,7 @@ type sampler struct {
 	newScene time.Time     // capture time of the last large change: repeats of older frames do not count
 	finished bool          // no more frames will be offered
 	ready    chan struct{} // signalled when a frame starts waiting or finish is called
+	settled  settler       // settled frames for the text reader (settled.go)
 }
 
 func newSampler(gate Gate, minInterval, maxAge time.Duration, c *bus.Counters) *sampler {
@@ -141,6 +142,11 @@ func (s *sampler) offerKeep(img image.Image, at time.Time, keep keepFunc) {
 		}
 	case !send && at.Sub(s.changeAt) >= s.settle:
 		s.setInterval(s.minInterval) // the scene settled
+	}
+	if send {
+		s.settled.accepted(sig, at)
+	} else if s.settled.settled(sig, at, &s.gate.jitter, s.waiting == nil) {
+		send, reason = true, bus.FrameSettled // for the text reader only (settled.go)
 	}
 	if !send && s.waiting == nil {
 		s.mu.Unlock()
@@ -225,6 +231,10 @@ func (s *sampler) take(now time.Time) (smp *sample, wait time.Duration, done boo
 func (s *sampler) sent(smp *sample, now time.Time, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if smp.reason == bus.FrameSettled { // not the describer's: the gate and interval ignore it
+		s.spare = append(s.spare, smp)
+		return
+	}
 	if ok {
 		s.gate.Sent(smp.sig, now)
 		if smp.reason != bus.FrameHeartbeat {

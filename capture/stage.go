@@ -83,6 +83,9 @@ type Stage struct {
 	reopenFailed, notPublished *ratelog.Limiter
 	// decisions are the narrator's, read for novelty-aware sampling (nil without MaxInterval).
 	decisions *bus.Queue[bus.Decision]
+	// wants are the text readers' requests for settled frames, settledSent those sent (settled.go).
+	wants       *bus.Queue[bus.SettledWanted]
+	settledSent *bus.Counter
 }
 
 // New validates cfg and returns a stage publishing on conn.
@@ -137,7 +140,12 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 			return nil, fmt.Errorf("capture: %w", err)
 		}
 	}
+	wants, err := subscribeWants(conn, c)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
 	return &Stage{
+		wants: wants, settledSent: c.Counter(bus.CounterCaptureFramesSettled),
 		cfg:      cfg,
 		conn:     conn,
 		sampler:  smp,
@@ -174,6 +182,8 @@ func (s *Stage) Run(ctx context.Context) error {
 		defer func() { _ = s.decisions.Close() }()
 		wg.Go(func() { s.followDecisions(followCtx) })
 	}
+	defer func() { _ = s.wants.Close() }()
+	wg.Go(func() { s.followWants(followCtx) })
 	err := s.readLoop(ctx)
 	s.sampler.finish()
 	if err != nil {
@@ -422,7 +432,7 @@ func (s *Stage) publish(smp *sample) error {
 	if err := s.conn.PublishFrame(f); err != nil {
 		return err
 	}
-	s.sent.Add(1)
+	s.countSent(f.Reason)
 	s.cfg.Logger.Debug("frame published", "seq", f.Seq, "reason", f.Reason, "distance", f.Distance, "bytes", len(p.JPEG))
 	return nil
 }

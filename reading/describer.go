@@ -51,8 +51,15 @@ func (d *Describer) Info() inference.Info {
 	return inference.Info{Backend: inference.BackendOCR, Model: d.r.Model(), IsModel: true}
 }
 
-// Run answers read requests on conn until ctx ends, then closes the reader.
+// Run answers read requests on conn until ctx ends, then closes the reader. It also reads the
+// settled frames capture sends for the reader (the inference stage gives it the other frames),
+// publishing what is new like the reading stage does.
 func (d *Describer) Run(ctx context.Context, conn *bus.Conn) error {
 	defer func() { _ = d.r.Close() }()
-	return serveReads(ctx, conn, d.r, d.counters, d.r.cfg.Logger)
+	s, err := NewStage(conn, StageConfig{Reader: d.r, Subject: bus.AllSettledFrames, Counters: d.counters, Logger: d.r.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	s.run(ctx)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/narrator-dev/narrator/bus"
@@ -14,7 +15,8 @@ import (
 type StageConfig struct {
 	// Reader reads the frames; the stage closes it when Run returns. Required.
 	Reader *Reader
-	// Subject is where frames are read. Default: bus.AllFrames (every camera).
+	// Subject is where frames are read. Default: bus.AllFramesAndSettled (every camera's
+	// frames and settled frames).
 	Subject string
 	// Counters receives the stage's counts. Default: a private set.
 	Counters *bus.Counters
@@ -23,7 +25,8 @@ type StageConfig struct {
 }
 
 // Stage reads text beside the scene describer (--read-text): it takes the same deduplicated
-// frames on a subscription of its own, so it never waits for the describer nor makes it wait,
+// frames on a subscription of its own, and the settled frames capture sends for it (it asks
+// for them, askSettled), so it never waits for the describer nor makes it wait,
 // reads the newest frame whenever it is free (a frame that arrives while it reads waits in a
 // queue of one; a newer one replaces it, counted as reading.frames.dropped), and publishes a
 // description with backend ocr only when a frame shows new text.
@@ -40,7 +43,7 @@ func NewStage(conn *bus.Conn, cfg StageConfig) (*Stage, error) {
 		return nil, errors.New("reading: no reader")
 	}
 	if cfg.Subject == "" {
-		cfg.Subject = bus.AllFrames
+		cfg.Subject = bus.AllFramesAndSettled
 	}
 	if cfg.Counters == nil {
 		cfg.Counters = bus.NewCounters()
@@ -69,21 +72,33 @@ func NewStage(conn *bus.Conn, cfg StageConfig) (*Stage, error) {
 	}, nil
 }
 
-// Run reads frames and answers read requests until ctx ends, then closes the reader.
+// Run reads frames and answers read requests until ctx ends, then closes the reader. It asks
+// capture for settled frames all along (askSettled).
 func (s *Stage) Run(ctx context.Context) error {
 	defer func() { _ = s.cfg.Reader.Close() }()
+	s.run(ctx)
+	return nil
+}
+
+// run reads frames, answers read requests and asks for settled frames until ctx ends.
+func (s *Stage) run(ctx context.Context) {
 	defer func() { _ = s.frames.Close() }()
 	ctx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- serveReads(ctx, s.conn, s.cfg.Reader, s.cfg.Counters, s.cfg.Logger) }()
+	var wg sync.WaitGroup
 	defer func() {
 		cancel()
-		<-served
+		wg.Wait()
 	}()
+	wg.Go(func() {
+		if err := serveReads(ctx, s.conn, s.cfg.Reader, s.cfg.Counters, s.cfg.Logger); err != nil {
+			s.cfg.Logger.Warn("read requests will not be answered", "err", err)
+		}
+	})
+	wg.Go(func() { askSettled(ctx, s.conn, s.cfg.Logger) })
 	for {
 		f, err := s.frames.Next(ctx)
 		if err != nil {
-			return nil
+			return
 		}
 		s.readFrame(ctx, f)
 	}

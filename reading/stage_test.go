@@ -176,3 +176,29 @@ func TestNewRefusesMissingLanguage(t *testing.T) {
 		t.Errorf("New with a missing language: %v, want the package to install", err)
 	}
 }
+
+// TestStageAsksForSettledFrames: the reading stage asks capture for settled frames when it
+// starts, and reads a settled frame (on the camera's settled subject) like any other.
+func TestStageAsksForSettledFrames(t *testing.T) {
+	leakCheck(t)
+	srv := bustest.Server(t)
+	c := bustest.Conn(t, srv, "test")
+	wants := bustest.Collect[bus.SettledWanted](t, c, bus.SubjectSettledWanted, 4)
+	descs := bustest.Collect[bus.Description](t, c, bus.AllDescriptions, 4)
+	s, err := NewStage(bustest.Conn(t, srv, "reading"), StageConfig{Reader: newReader(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bustest.Run(t, s)
+	if w := bustest.Next(t, wants, 10*time.Second); w.By != "reading" {
+		t.Errorf("asked for settled frames as %+v", w)
+	}
+	f := frame(t, "door", "NO ENTRY")
+	f.Reason = bus.FrameSettled
+	if err := c.PublishFrame(f); err != nil {
+		t.Fatal(err)
+	}
+	if d := bustest.Next(t, descs, 20*time.Second); d.Text != "Sign: NO ENTRY." || d.FrameID != f.ID || d.FrameReason != bus.FrameSettled {
+		t.Errorf("settled frame read as %+v", d)
+	}
+}

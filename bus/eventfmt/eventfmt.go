@@ -17,7 +17,7 @@ import (
 // instead of the image.
 func JSON(m bus.Message) string {
 	var data any = json.RawMessage(m.Data)
-	if bus.IsFrameSubject(m.Subject) {
+	if bus.IsFrameSubject(m.Subject) || bus.IsSettledFrameSubject(m.Subject) {
 		if m.FrameErr != nil {
 			data = map[string]any{"error": m.FrameErr.Error(), "bytes": m.Size}
 		} else {
