@@ -45,5 +45,6 @@ func SettledFrameSubject(camera string) string { return FrameSubject(camera) + "
 // IsSettledFrameSubject reports whether subject carries a camera's settled frames.
 func IsSettledFrameSubject(subject string) bool {
 	rest, ok := strings.CutSuffix(subject, "."+settledToken)
-	return ok && IsFrameSubject(rest)
+	kind, camera := SubjectKind(rest)
+	return ok && kind == KindFrames && ValidateCamera(camera) == nil
 }
