@@ -3,7 +3,12 @@
 // one ends everything it started, with no orphans.
 package procgroup
 
-import "os/exec"
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
+)
 
 // Own makes cmd start in a new process group. On Linux the group's leader is also killed if the
 // narrator dies without cleaning up. When cmd was made with exec.CommandContext, ending the
@@ -14,9 +19,15 @@ func Own(cmd *exec.Cmd) {
 }
 
 // Kill kills the process group that cmd leads; a group that is already gone is not an error.
+// Once the leader has been reaped its id is free, and the system may already have given it to
+// another program that leads a group of its own: then only the processes left in cmd's group
+// are killed, one by one, never a process whose id is the leader's.
 func Kill(cmd *exec.Cmd) error {
 	if cmd.Process == nil {
 		return nil
+	}
+	if errors.Is(cmd.Process.Signal(syscall.Signal(0)), os.ErrProcessDone) {
+		return killLeftovers(cmd.Process.Pid)
 	}
 	return killGroup(cmd.Process.Pid)
 }

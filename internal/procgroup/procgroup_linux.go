@@ -2,6 +2,8 @@ package procgroup
 
 import (
 	"bytes"
+	"errors"
+	"iter"
 	"os"
 	"strconv"
 	"syscall"
@@ -10,30 +12,62 @@ import (
 // setParentDeathSignal has Linux kill the child if the narrator dies without cleaning up.
 func setParentDeathSignal(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
 
+// killLeftovers kills the live processes of group pgid other than the one whose id is pgid:
+// the group's leader has been reaped, so a process with that id is not the leader any more.
+func killLeftovers(pgid int) error {
+	if pgid <= 0 {
+		return nil
+	}
+	var errs []error
+	for pid := range members(pgid) {
+		if pid == pgid {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // groupAlive reports whether a process of group pgid still runs. Zombies do not count: they have
 // exited and only wait to be reaped, which a container whose init does not reap never does.
 func groupAlive(pgid int) bool {
 	if pgid <= 0 || syscall.Kill(-pgid, 0) != nil {
 		return false
 	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		return true // cannot tell zombies apart: the signal check says the group exists
 	}
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // exited meanwhile
-		}
-		state, group, ok := parseStat(stat)
-		if ok && group == pgid && state != 'Z' && state != 'X' {
-			return true
-		}
+	for range members(pgid) {
+		return true
 	}
 	return false
+}
+
+// members yields the ids of the processes of group pgid that have not exited (zombies left
+// out), from /proc.
+func members(pgid int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		entries, err := os.ReadDir("/proc")
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if err != nil {
+				continue // exited meanwhile
+			}
+			state, group, ok := parseStat(stat)
+			if ok && group == pgid && state != 'Z' && state != 'X' && !yield(pid) {
+				return
+			}
+		}
+	}
 }
 
 // parseStat reads the state and the process group from a /proc/PID/stat line. The command name
