@@ -33,13 +33,29 @@ func IsSecretParam(name string) bool {
 // URL returns u with its secrets masked: a password becomes xxxxx (the user name stays, it
 // says which account), a user name without a password (often a token) becomes xxxxx, and so
 // does the value of every query parameter named like a secret. A comma-separated list of URLs
-// (NATS server lists) has each masked. Text without "://" is returned as it is.
+// (NATS server lists) has each masked. Text without "://" is left as it is. What is returned
+// is cut to MaxURL bytes and the length of u (as Truncate does): it is shown, never used.
 func URL(u string) string {
-	if i := nextURL(u); i > 0 {
-		return URL(u[:i-1]) + "," + URL(u[i:])
+	total := len(u)
+	var b strings.Builder
+	for b.Len() <= MaxURL { // masking stops once there is more than can be shown
+		i := nextURL(u)
+		if i == 0 {
+			b.WriteString(oneURL(u))
+			if b.Len() <= MaxURL {
+				return b.String()
+			}
+			break
+		}
+		b.WriteString(oneURL(u[:i-1]))
+		b.WriteByte(',')
+		u = u[i:]
 	}
-	return oneURL(u)
+	return cut(b.String(), MaxURL, total)
 }
+
+// MaxURL bounds the length of a URL (or list of URLs) as shown in logs, events and errors.
+const MaxURL = 512
 
 // nextURL returns where a second URL starts in a comma-separated list ("…,scheme://…"), or 0.
 func nextURL(u string) int {
@@ -204,11 +220,20 @@ func Truncate(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return cut(s, max, len(s))
+}
+
+// cut is s shortened to at most max bytes, at a rune boundary, followed by the length of the
+// whole it comes from.
+func cut(s string, max, total int) string {
+	if len(s) > max {
+		end := max
+		for end > 0 && !utf8.RuneStart(s[end]) {
+			end--
+		}
+		s = s[:end]
 	}
-	return s[:cut] + "… (" + strconv.Itoa(len(s)) + " bytes)"
+	return s + "… (" + strconv.Itoa(total) + " bytes)"
 }
 
 // Words truncates every run of non-space characters in s longer than max bytes (Truncate),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,19 @@ func TestURL(t *testing.T) {
 		if got := URL(c.in); got != c.want {
 			t.Errorf("URL(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestURLLong: a long list of server URLs (a 100 KB --nats once went to the log whole) is shown
+// masked, cut to MaxURL bytes and its length.
+func TestURLLong(t *testing.T) {
+	list := strings.Repeat("nats://u:pw@host:4222,", 5000) + "nats://u:pw@last:4222"
+	got := URL(list)
+	if len(got) > MaxURL+len("… (000000 bytes)") || !strings.HasSuffix(got, "… ("+strconv.Itoa(len(list))+" bytes)") {
+		t.Errorf("URL of a %d-byte list is %d bytes long: %q", len(list), len(got), got)
+	}
+	if strings.Contains(got, "pw") || !strings.HasPrefix(got, "nats://u:xxxxx@host:4222,nats://u:xxxxx@host:4222,") {
+		t.Errorf("URL of a long list: %q, want every URL masked", got)
 	}
 }
 
@@ -115,8 +129,14 @@ func FuzzURL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := URL(s)
-		if again := URL(got); again != got {
+		if len(got) > MaxURL+len("… ( bytes)")+len(strconv.Itoa(len(s))) {
+			t.Fatalf("URL of %d bytes shown in %d bytes, more than MaxURL %d and the length", len(s), len(got), MaxURL)
+		}
+		if again := URL(got); again != got && len(got) <= MaxURL {
 			t.Fatalf("URL not idempotent: %q → %q → %q", s, got, again)
+		}
+		if len(got) > MaxURL {
+			return // cut: a URL's end may be missing
 		}
 		p, err := url.Parse(s)
 		if err != nil || p.User == nil || p.Scheme == "" || !strings.HasPrefix(s, p.Scheme+"://") {
