@@ -37,10 +37,10 @@ type Config struct {
 	// Preempt turns on preemption in the pipeline's inference stage. The CLI default is on.
 	Preempt bool
 	// Heartbeat, MinInterval, MaxAge, Threshold and MaxEdge are the capture settings, as in
-	// `narrator run`. Defaults: 10s, 500ms, 2s, capture.DefaultThreshold, 1024.
+	// capture.Config: zero is capture's default, capture.Off turns the first three off.
 	Heartbeat, MinInterval, MaxAge time.Duration
-	// MaxInterval is the ceiling of novelty-aware sampling, as in `narrator run`. Default:
-	// capture.DefaultMaxInterval; negative: no backoff (a fixed MinInterval).
+	// MaxInterval is the ceiling of novelty-aware sampling, as in capture.Config. Default:
+	// capture.DefaultMaxInterval; capture.Off: no backoff (a fixed MinInterval).
 	MaxInterval        time.Duration
 	Threshold, MaxEdge int
 	// SourceConfig is what the source is asked for. Default: 1280×720 at 15 fps.
@@ -72,17 +72,10 @@ func (c Config) withDefaults() Config {
 	if c.WordsPerMinute <= 0 {
 		c.WordsPerMinute = DefaultWordsPerMinute
 	}
-	if c.Heartbeat == 0 {
-		c.Heartbeat = capture.DefaultHeartbeat
-	}
-	if c.MinInterval == 0 {
-		c.MinInterval = capture.DefaultMinInterval
-	}
+	// Heartbeat, MinInterval and MaxAge are capture's to default; MaxInterval is resolved
+	// here because the report and the fixed-interval run depend on it.
 	if c.MaxInterval == 0 {
 		c.MaxInterval = capture.DefaultMaxInterval
-	}
-	if c.MaxAge == 0 {
-		c.MaxAge = capture.DefaultMaxAge
 	}
 	if c.Threshold <= 0 {
 		c.Threshold = capture.DefaultThreshold
@@ -146,7 +139,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	runs := []variant{{"narrator pipeline", cfg, runPipeline, &r.Pipeline}}
 	if cfg.Source == MotionSource && cfg.MaxInterval > 0 {
 		fixed := cfg
-		fixed.MaxInterval = -1
+		fixed.MaxInterval = capture.Off
 		r.Fixed = &Result{}
 		runs = append(runs, variant{"pipeline, fixed interval", fixed, runPipeline, r.Fixed})
 	}

@@ -32,8 +32,7 @@ func (f *Flags) Parsed() (Config, error) {
 	if cfg.Model.TTFT <= 0 || cfg.Model.TokensPerSecond <= 0 || cfg.WordsPerMinute <= 0 {
 		return cfg, errors.New("--ttft, --tokens-per-second and --wpm must be positive")
 	}
-	if cfg.MaxInterval == 0 {
-		cfg.MaxInterval = -1 // off
-	}
+	// As in run, a flag's 0 is off: capture.Off in the config, where zero is the default.
+	cfg.Heartbeat, cfg.MinInterval, cfg.MaxInterval = capture.OffIfZero(cfg.Heartbeat), capture.OffIfZero(cfg.MinInterval), capture.OffIfZero(cfg.MaxInterval)
 	return cfg, nil
 }

@@ -149,7 +149,7 @@ func runPipeline(ctx context.Context, cfg Config, src capture.Source, demo groun
 		return fail(err)
 	}
 	cp, err := capture.New(c, capture.Config{
-		Source: src, Heartbeat: cfg.Heartbeat, MinInterval: cfg.MinInterval, MaxAge: cfg.MaxAge, MaxInterval: max(0, cfg.MaxInterval),
+		Source: src, Heartbeat: cfg.Heartbeat, MinInterval: cfg.MinInterval, MaxAge: cfg.MaxAge, MaxInterval: cfg.MaxInterval,
 		Threshold: cfg.Threshold, MaxEdge: cfg.MaxEdge, // as the naive loop's gate and Prepare
 		Counters: counters, Logger: cfg.Logger,
 	})

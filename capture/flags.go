@@ -103,6 +103,9 @@ func (f *Flags) Cameras() ([]NamedSource, error) {
 // missing file, no ffmpeg) before anything starts: the configs' own checks, on the values as
 // typed. A camera or stream that is down is not an error here: its stage retries it.
 func (f *Flags) Validate() error {
+	if f.Heartbeat < 0 || f.MinInterval < 0 || f.MaxAge < 0 || f.MaxInterval < 0 {
+		return fmt.Errorf("--heartbeat %s, min-interval %s, max-interval %s, max-age %s: none can be negative", f.Heartbeat, f.MinInterval, f.MaxInterval, f.MaxAge)
+	}
 	if err := f.SourceConfig(nil).Validate(); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
@@ -127,11 +130,12 @@ func (f *Flags) SourceConfig(log *slog.Logger) SourceConfig {
 		StallTimeout: DefaultStallTimeout, Logger: log}
 }
 
-// Config is the stage's config without its source, camera name and outputs.
+// Config is the stage's config without its source, camera name and outputs. A flag's 0 ("never",
+// "no minimum", "no limit") is the config's Off.
 func (f *Flags) Config() Config {
 	return Config{
 		MaxEdge: f.MaxEdge, JPEGQuality: f.Quality, Threshold: f.Threshold,
-		Heartbeat: f.Heartbeat, MinInterval: f.MinInterval, MaxAge: f.MaxAge, MaxInterval: f.MaxInterval,
+		Heartbeat: OffIfZero(f.Heartbeat), MinInterval: OffIfZero(f.MinInterval), MaxAge: OffIfZero(f.MaxAge), MaxInterval: OffIfZero(f.MaxInterval),
 		Backoff: DefaultBackoff, MaxBackoff: DefaultMaxBackoff,
 	}
 }
@@ -184,4 +188,12 @@ func (f *Flags) Build(ctx context.Context, b *bus.Bus, counters *bus.Counters, l
 		group = append(group, s)
 	}
 	return group, nil
+}
+
+// OffIfZero maps a command-line duration, where 0 means off, to a Config's: Off for 0.
+func OffIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return Off
+	}
+	return d
 }

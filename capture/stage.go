@@ -35,25 +35,25 @@ type Config struct {
 	// Spec names the source in events and logs before it has opened (a --source value, its
 	// secrets masked). Default: "source".
 	Spec string
-	// MaxEdge bounds the long edge of published frames, in pixels, 16-8192. Default: 1024
-	// (FastVLM's input).
+	// MaxEdge bounds the long edge of published frames, in pixels, 16-8192. Default:
+	// DefaultMaxEdge (FastVLM's input).
 	MaxEdge int
-	// JPEGQuality is the JPEG quality, 1-100. Default: 80.
+	// JPEGQuality is the JPEG quality, 1-100. Default: DefaultJPEGQuality.
 	JPEGQuality int
-	// Threshold is the dHash distance that counts as a scene change. Default: 10.
+	// Threshold is the dHash distance that counts as a scene change. Default: DefaultThreshold.
 	Threshold int
-	// Heartbeat re-sends an unchanged scene this often. Zero: never (the CLI default is DefaultHeartbeat).
+	// Heartbeat re-sends an unchanged scene this often. Default: DefaultHeartbeat; Off: never.
 	Heartbeat time.Duration
 	// MinInterval is the least time between two published frames; newer frames replace the
-	// one waiting meanwhile. Zero: no minimum (the CLI default is DefaultMinInterval).
+	// one waiting meanwhile. Default: DefaultMinInterval; Off: no minimum.
 	MinInterval time.Duration
 	// MaxInterval is the ceiling of novelty-aware sampling: while the narrator suppresses the
 	// camera's descriptions as repeats (decisions on the bus), the least time between frames
 	// doubles from MinInterval up to this; a description said, a large change or a scene that
-	// settles brings it back at once. Zero: no backoff (the CLI default is DefaultMaxInterval).
+	// settles brings it back at once. Default: DefaultMaxInterval; Off: no backoff.
 	MaxInterval time.Duration
-	// MaxAge drops a frame that waited longer than this since the source delivered it. Zero:
-	// no limit (the CLI default is DefaultMaxAge).
+	// MaxAge drops a frame that waited longer than this since the source delivered it.
+	// Default: DefaultMaxAge; Off: no limit.
 	MaxAge time.Duration
 	// Backoff is the first wait before reopening a failed source; it doubles on each failure
 	// up to MaxBackoff. Default: 500ms.
@@ -117,6 +117,8 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.MaxBackoff < cfg.Backoff {
 		cfg.MaxBackoff = max(cfg.Backoff, DefaultMaxBackoff)
 	}
+	cfg.Heartbeat, cfg.MinInterval = setting(cfg.Heartbeat, DefaultHeartbeat), setting(cfg.MinInterval, DefaultMinInterval)
+	cfg.MaxInterval, cfg.MaxAge = setting(cfg.MaxInterval, DefaultMaxInterval), setting(cfg.MaxAge, DefaultMaxAge)
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}

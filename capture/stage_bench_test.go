@@ -36,7 +36,7 @@ func BenchmarkStageFile720p30(b *testing.B) {
 			src, _, err := Open(ctx, "file:"+clip, SourceConfig{FPS: 30, Loop: true})
 			return src, err
 		},
-		MinInterval: 500 * time.Millisecond, Heartbeat: 10 * time.Second, MaxAge: 2 * time.Second,
+		MinInterval: 500 * time.Millisecond, Heartbeat: 10 * time.Second, MaxAge: 2 * time.Second, MaxInterval: Off,
 		Counters: counters, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -40,7 +40,7 @@ func startStage(t *testing.T, cfg Config) *stageRig {
 	sources := bustest.Collect[bus.SourceEvent](t, sub, bus.AllSources, 100)
 	cfg.Counters = bus.NewCounters()
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	s, err := New(pub, cfg)
+	s, err := New(pub, onlyWhatIsSet(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,8 @@ func TestNewValidates(t *testing.T) {
 	for _, cfg := range []Config{
 		{},
 		{Source: newFlaky(nil, 0), Camera: "bad name"},
-		{Source: newFlaky(nil, 0), MinInterval: -1},
+		{Source: newFlaky(nil, 0), MaxInterval: 100 * time.Millisecond}, // below the default MinInterval
+		{Source: newFlaky(nil, 0), Backoff: -1},
 	} {
 		if _, err := New(nil, cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
@@ -226,6 +227,46 @@ func TestNewValidates(t *testing.T) {
 		if cfg.Source != nil {
 			cfg.Source.Close()
 		}
+	}
+}
+
+// onlyWhatIsSet turns off the sampling settings a test leaves zero (heartbeat, minimum and
+// maximum interval, maximum age), which in Config take their defaults: each test turns on
+// what it tests.
+func onlyWhatIsSet(cfg Config) Config {
+	for _, d := range []*time.Duration{&cfg.Heartbeat, &cfg.MinInterval, &cfg.MaxInterval, &cfg.MaxAge} {
+		if *d == 0 {
+			*d = Off
+		}
+	}
+	return cfg
+}
+
+// TestZeroIsTheDefaultAndOffIsOff: a zero sampling setting is its Default*, Off (any
+// negative) turns it off, the one convention of every config with an off.
+func TestZeroIsTheDefaultAndOffIsOff(t *testing.T) {
+	cases := []struct {
+		in, def, want time.Duration
+	}{
+		{0, DefaultHeartbeat, DefaultHeartbeat},
+		{Off, DefaultHeartbeat, 0},
+		{-time.Second, DefaultMaxAge, 0},
+		{3 * time.Second, DefaultMaxAge, 3 * time.Second},
+	}
+	for _, c := range cases {
+		if got := setting(c.in, c.def); got != c.want {
+			t.Errorf("setting(%s, %s) = %s, want %s", c.in, c.def, got, c.want)
+		}
+	}
+	src := newFlaky(scene(beige, 64, 36), 1<<30)
+	defer src.Close()
+	s, err := New(bustest.Conn(t, bustest.Server(t), "capture"), Config{Source: src, Heartbeat: Off, MaxAge: Off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.Heartbeat != 0 || s.cfg.MaxAge != 0 || s.cfg.MinInterval != DefaultMinInterval || s.cfg.MaxInterval != DefaultMaxInterval {
+		t.Errorf("in force: heartbeat %s, max age %s (want off), min interval %s, max interval %s (want the defaults)",
+			s.cfg.Heartbeat, s.cfg.MaxAge, s.cfg.MinInterval, s.cfg.MaxInterval)
 	}
 }
 

@@ -79,7 +79,7 @@ func TestGroupRunsUntilEveryCameraEnds(t *testing.T) {
 	live := newFlaky(scene(beige, 64, 36), 1<<30)
 	newStage := func(camera string, cfg Config) *Stage {
 		cfg.Camera, cfg.Logger = camera, slog.New(slog.DiscardHandler)
-		s, err := New(conn, cfg)
+		s, err := New(conn, onlyWhatIsSet(cfg))
 		if err != nil {
 			t.Fatal(err)
 		}

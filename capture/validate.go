@@ -25,8 +25,8 @@ const (
 	DefaultJPEGQuality = 80
 	DefaultBackoff     = 500 * time.Millisecond
 	DefaultMaxBackoff  = 10 * time.Second
-	// DefaultHeartbeat, DefaultMinInterval and DefaultMaxAge are what `narrator run` and the
-	// bench ask of the stage (in Config, zero turns each off).
+	// DefaultHeartbeat, DefaultMinInterval and DefaultMaxAge are what a zero Config field
+	// (and `narrator run`) asks of the stage; Off turns each off.
 	DefaultHeartbeat   = 10 * time.Second
 	DefaultMinInterval = 500 * time.Millisecond
 	DefaultMaxAge      = 2 * time.Second
@@ -51,6 +51,22 @@ func (c SourceConfig) Validate() error {
 	return nil
 }
 
+// Off, in a Config duration that has a default (Heartbeat, MinInterval, MaxInterval, MaxAge),
+// turns that setting off; any negative value does. Zero is the default.
+const Off = -1
+
+// setting is the value in force of a setting with a default and an Off: zero is def, Off
+// (any negative) is 0, off.
+func setting(v, def time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
 // Validate checks the stage's numbers as given (New fills zero fields with their defaults
 // first). It does not look at Source, which is opened later.
 func (c Config) Validate() error {
@@ -61,10 +77,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max-edge %d: use %d-%d pixels (FastVLM reads %d)", c.MaxEdge, MinMaxEdge, MaxSize, DefaultMaxEdge)
 	case c.Threshold < 1 || c.Threshold > 64:
 		return fmt.Errorf("threshold %d: use 1-64 (bits of the 64-bit hash)", c.Threshold)
-	case c.Heartbeat < 0 || c.MinInterval < 0 || c.MaxAge < 0 || c.MaxInterval < 0:
-		return fmt.Errorf("heartbeat %s, min-interval %s, max-interval %s, max-age %s: none can be negative", c.Heartbeat, c.MinInterval, c.MaxInterval, c.MaxAge)
-	case c.MaxInterval > 0 && c.MaxInterval < c.MinInterval:
-		return fmt.Errorf("max-interval %s is below min-interval %s: use 0 to turn the backoff off", c.MaxInterval, c.MinInterval)
+	case setting(c.MaxInterval, DefaultMaxInterval) > 0 && setting(c.MaxInterval, DefaultMaxInterval) < setting(c.MinInterval, DefaultMinInterval):
+		return fmt.Errorf("max-interval %s is below min-interval %s: use 0 to turn the backoff off", setting(c.MaxInterval, DefaultMaxInterval), setting(c.MinInterval, DefaultMinInterval))
 	case c.Backoff < 0 || c.MaxBackoff < 0:
 		return fmt.Errorf("backoff %s, max backoff %s: neither can be negative", c.Backoff, c.MaxBackoff)
 	}

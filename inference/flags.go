@@ -64,10 +64,14 @@ func (f *Flags) Options(counters *bus.Counters, log *slog.Logger) Options {
 		Lang: f.Lang, Counters: counters, Logger: log}
 }
 
-// Config is the stage's config for the describer d.
+// Config is the stage's config for the describer d. --max-age 0 ("no limit") is Off.
 func (f *Flags) Config(d Describer, counters *bus.Counters, log *slog.Logger) Config {
+	maxAge := f.MaxAge
+	if maxAge == 0 {
+		maxAge = Off
+	}
 	return Config{Describer: d, Counters: counters, Logger: log, Preempt: f.Preempt, PreemptDistance: f.PreemptDistance,
-		Pull: f.Pull, MaxAge: f.MaxAge}
+		Pull: f.Pull, MaxAge: maxAge}
 }
 
 // AddService registers the inference service on c: its status endpoint answers with the

@@ -58,4 +58,8 @@ func TestFlagsMaxAgeOnlyWhenOwned(t *testing.T) {
 	if got := f.Config(nil, nil, nil).MaxAge; got != 3*time.Second {
 		t.Errorf("--max-age 3s: MaxAge %s", got)
 	}
+	f.MaxAge = 0
+	if got := f.Config(nil, nil, nil).MaxAge; got != Off {
+		t.Errorf("--max-age 0 (no limit): MaxAge %s, want Off", got)
+	}
 }

@@ -111,7 +111,7 @@ func TestPullRedeliversTheFrameOfASilentHost(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		maxAge time.Duration
-	}{{"redescribed", 0}, {"reported stale", 100 * time.Millisecond}} {
+	}{{"redescribed", inference.Off}, {"reported stale", 100 * time.Millisecond}} {
 		t.Run(c.name, func(t *testing.T) {
 			checkLeaks(t)
 			srv := bustest.ServerWith(t, bus.ServerConfig{StoreDir: t.TempDir()})
@@ -131,7 +131,7 @@ func TestPullRedeliversTheFrameOfASilentHost(t *testing.T) {
 			}
 			hungConn.Close() // the host is gone: no ack, no more "still working"
 			other, _, _ := pullHost(t, srv, slowDescriber{name: "other"}, c.maxAge)
-			if c.maxAge == 0 {
+			if c.maxAge == inference.Off {
 				d := bustest.Next(t, finals, 10*time.Second)
 				for d.Partial {
 					d = bustest.Next(t, finals, 10*time.Second)

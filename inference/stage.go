@@ -46,16 +46,15 @@ type Config struct {
 	// is DefaultPreempt).
 	Preempt bool
 	// PreemptDistance is the least hash distance (of 64 bits) of a changed frame that
-	// preempts. Default: DefaultPreemptDistance; negative: every frame the capture gate calls
-	// a scene change.
+	// preempts. Default: DefaultPreemptDistance; Off (any negative): every frame the capture
+	// gate calls a scene change.
 	PreemptDistance int
 	// MaxAge drops, never describes, a frame captured longer ago than this when its turn
 	// comes (counted in inference.frames.stale and the camera's dropped): one that waited so
 	// long for a free host (every host down, or far too few). A frame waiting in its camera's
 	// slot is that camera's newest, its scene still in view, so the bar is well above a
 	// model's latency times the cameras it serves. Capture stamps CapturedAt, so hosts apart
-	// need synchronised clocks (NTP). Default: 0, no limit (the command line's is
-	// DefaultMaxAge).
+	// need synchronised clocks (NTP). Default: DefaultMaxAge; Off: no limit.
 	MaxAge time.Duration
 	// MaxCameras bounds the cameras with a frame waiting. Default: DefaultMaxCameras.
 	MaxCameras int
@@ -69,9 +68,14 @@ type Config struct {
 	AckWait time.Duration
 }
 
-// DefaultMaxAge is the command line's Config.MaxAge: `narrator infer --max-age`, and what
-// `narrator run` uses (there --max-age is capture's).
+// DefaultMaxAge is Config.MaxAge's default: `narrator infer --max-age`'s, and what `narrator
+// run` uses (there --max-age is capture's).
 const DefaultMaxAge = 10 * time.Second
+
+// Off, in a Config setting that has a default and can be turned off (MaxAge;
+// PreemptDistance, where it means every scene change preempts), turns it off; any negative
+// value does. Zero is the default.
+const Off = -1
 
 // DefaultFrameQueue is how many frames may wait between the bus and the scheduler: enough for
 // every camera's frame of a moment when they all change together.
@@ -115,8 +119,11 @@ func New(conn *bus.Conn, cfg Config) (*Stage, error) {
 	if cfg.PreemptDistance == 0 {
 		cfg.PreemptDistance = DefaultPreemptDistance
 	}
-	if cfg.MaxAge < 0 {
-		return nil, fmt.Errorf("inference: max age %s cannot be negative", cfg.MaxAge)
+	switch {
+	case cfg.MaxAge == 0:
+		cfg.MaxAge = DefaultMaxAge
+	case cfg.MaxAge < 0: // Off
+		cfg.MaxAge = 0
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

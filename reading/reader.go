@@ -39,7 +39,7 @@ type Config struct {
 	// DefaultMaxLines and DefaultMaxWords.
 	MaxLines, MaxWords int
 	// UpscaleBelow is the long edge in pixels under which a frame is read at twice its size.
-	// Default: DefaultUpscaleBelow; negative: never.
+	// Default: DefaultUpscaleBelow; inference.Off (any negative): never.
 	UpscaleBelow int
 	// NoOrientation turns off orientation detection (text on its side or upside down), which
 	// is on when Tesseract's osd data is installed. See docs/reading.md.

@@ -51,6 +51,9 @@ func (f *Flags) Parsed(exe string, stderr io.Writer) (Config, error) {
 			cfg.Latencies = append(cfg.Latencies, d)
 		}
 	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = inference.Off // the hosts' --max-age 0: no limit
+	}
 	if f.hostLogs {
 		cfg.Stderr = stderr
 	}

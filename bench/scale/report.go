@@ -185,7 +185,7 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 	c := r.Config
 	var b strings.Builder
 	fmt.Fprintf(&b, "SIMULATED models (fixed latency %s), %d synthetic cameras each changing every %s on average, %s after a %s warm-up, hosts sharing frames by %s, --max-age %s.\n\n",
-		latencies(c), c.Cameras, c.ChangeEvery, c.Duration, c.Warmup, c.Mode, c.MaxAge)
+		latencies(c), c.Cameras, c.ChangeEvery, c.Duration, c.Warmup, c.Mode, max(0, c.MaxAge))
 	b.WriteString("| hosts | described/s | × one host | scaling efficiency | scene changes | lost | cameras that lost any | reaction p50 | reaction p99 | CPU per frame | described per host |\n")
 	b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |\n")
 	for _, row := range r.Rows {

@@ -65,7 +65,8 @@ type Config struct {
 	Warmup time.Duration
 	// Mode is ModePull (the default) or ModePush.
 	Mode string
-	// MaxAge is the hosts' --max-age. Default: inference.DefaultMaxAge.
+	// MaxAge is the hosts' --max-age. Default: inference.DefaultMaxAge; inference.Off: no
+	// limit.
 	MaxAge time.Duration
 	// NATS, when set, is the server (URL, or URLs separated by commas) to use instead of
 	// starting one; it needs JetStream for ModePull.
@@ -246,7 +247,7 @@ func startHosts(ctx context.Context, cfg Config, n int, url string) ([]*host, er
 			return hosts, err
 		}
 		args := []string{"infer", "--nats", url, "--backend", "openai", "--openai-url", m.url, "--model", m.name,
-			"--preempt=false", "--max-age", cfg.MaxAge.String(), "--log-level", "warn"}
+			"--preempt=false", "--max-age", max(0, cfg.MaxAge).String(), "--log-level", "warn"}
 		if cfg.Mode == ModePull {
 			args = append(args, "--pull")
 		}
@@ -378,7 +379,7 @@ func record(ctx context.Context, conn *bus.Conn) (*recorder, error) {
 func (r *recorder) drain(ctx context.Context, cfg Config) {
 	quiet := 3 * slices.Max(append([]time.Duration{cfg.Latency}, cfg.Latencies...))
 	quiet = max(quiet, 2*time.Second)
-	limit := time.Now().Add(cfg.MaxAge + bus.DefaultWorkAckWait + quiet)
+	limit := time.Now().Add(max(0, cfg.MaxAge) + bus.DefaultWorkAckWait + quiet)
 	for time.Now().Before(limit) && ctx.Err() == nil {
 		r.mu.Lock()
 		last := r.last

@@ -56,7 +56,8 @@ type Config struct {
 	// times their 95th percentile, at least inference.MinTimeout, at most Timeout.
 	Timeout time.Duration
 	// Retries is how often a request that could not reach the server is tried again, with
-	// backoff from 250 ms doubling to 2 s. Default (0): DefaultRetries; negative: none.
+	// backoff from 250 ms doubling to 2 s. Default (0): DefaultRetries; inference.Off (any
+	// negative): none.
 	Retries int
 	// LoadWait bounds how long New waits for a server still loading its model (503).
 	// Default: DefaultLoadWait.

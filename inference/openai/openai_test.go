@@ -279,7 +279,7 @@ func TestOpenAIRetriesUnreachableServer(t *testing.T) {
 
 func TestOpenAIRequestTimeout(t *testing.T) {
 	m := &modelServer{hang: true}
-	o := newTestOpenAI(t, m, Config{Timeout: 100 * time.Millisecond, Retries: -1})
+	o := newTestOpenAI(t, m, Config{Timeout: 100 * time.Millisecond, Retries: inference.Off})
 	_, err := o.Describe(context.Background(), testFrame(), nil)
 	if err == nil || m.requests.Load() != 1 {
 		t.Fatalf("hanging server: err %v after %d requests, want a timeout after 1", err, m.requests.Load())

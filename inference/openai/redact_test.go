@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/narrator-dev/narrator/inference"
 )
 
 // TestCredentialsInTheURLNeverReachErrorsOrLogs: --openai-url http://admin:pass@host puts its
@@ -31,7 +33,7 @@ func TestCredentialsInTheURLNeverReachErrorsOrLogs(t *testing.T) {
 			t.Cleanup(srv.Close)
 			var logs bytes.Buffer
 			url := strings.Replace(srv.URL, "http://", "http://admin:"+secret+"@", 1)
-			o, err := New(context.Background(), Config{URL: url, Model: "test-vlm", Timeout: 200 * time.Millisecond, Retries: -1,
+			o, err := New(context.Background(), Config{URL: url, Model: "test-vlm", Timeout: 200 * time.Millisecond, Retries: inference.Off,
 				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			if err != nil {
 				t.Fatal(err)
@@ -52,7 +54,7 @@ func TestCredentialsInTheURLNeverReachErrorsOrLogs(t *testing.T) {
 		}
 		addr := l.Addr().String()
 		_ = l.Close()
-		_, err = New(context.Background(), Config{URL: "http://admin:" + secret + "@" + addr, Model: "m", Retries: -1})
+		_, err = New(context.Background(), Config{URL: "http://admin:" + secret + "@" + addr, Model: "m", Retries: inference.Off})
 		if err == nil || strings.Contains(err.Error(), secret) {
 			t.Fatalf("server down: error %v, want one without the password", err)
 		}
