@@ -22,7 +22,7 @@ type Config struct {
 	// Verbosity is how much of each description is said. Default: Normal.
 	Verbosity Verbosity
 	// Similarity is the content-word similarity (0-1) at or above which a description repeats
-	// what was said. Default: 0.4.
+	// what was said. Default: DefaultSimilarity.
 	Similarity float64
 	// StaleAfter is how long after its frame was captured an utterance may still start.
 	// Default: 8s.
