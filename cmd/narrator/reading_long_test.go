@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/narrator-dev/narrator/bus"
 	"github.com/narrator-dev/narrator/bus/bustest"
 )
 
@@ -121,4 +122,40 @@ func TestReadingKeyTInATerminal(t *testing.T) {
 	p.send("t")
 	waitFor("the whole notice", full)
 	p.send("q") // quitting is TestKeysInARealTerminal's; the cleanup ends the session either way
+}
+
+// TestHeardASign: a sign is heard, not only printed: with espeak-ng through PortAudio into the
+// null sink (spoken_audio_test.go's ear), "Sign: NO ENTRY." is spoken once, and the sink
+// carries sound while it plays.
+func TestHeardASign(t *testing.T) {
+	sink := earSink(t)
+	rec := listen(t, sink)
+	clip := signClip(t)
+	var log speechLog
+	cmd := exec.Command(binary, "run", "--source", "file:"+clip, "--backend", "ocr", "--speech", "portaudio", "--rate", "320", "--keys=false", "--json")
+	cmd.Stdout = &log
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for _, sign := range []string{"Sign: NO ENTRY.", "Sign: EXIT ONLY."} {
+		started, finished := log.said(t, sign, 2*time.Minute)
+		heardSpeech(t, rec, started, finished)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var signs []string
+	for _, e := range log.events {
+		if e.State == bus.SpeechStarted && strings.HasPrefix(e.Text, "Sign:") {
+			signs = append(signs, e.Text)
+		}
+	}
+	if strings.Join(signs, "|") != "Sign: NO ENTRY.|Sign: EXIT ONLY." {
+		t.Errorf("signs spoken: %q, want each once", signs)
+	}
 }
