@@ -186,12 +186,13 @@ func (s *Stage) Run(ctx context.Context) error {
 	}
 	defer func() { _ = s.wants.Close() }()
 	wg.Go(func() { s.followWants(followCtx) })
-	err := s.readLoop(ctx)
+	ended, err := endOf(s.readLoop(ctx))
 	s.sampler.finish()
 	if err != nil {
 		stopSender()
 	}
 	wg.Wait()
+	s.sayEnded(ended) // after the frame still waiting: a subscriber sees it before the end
 	return err
 }
 
@@ -222,9 +223,7 @@ func (s *Stage) readLoop(ctx context.Context) error {
 			return nil
 		}
 		if errors.Is(err, io.EOF) {
-			s.cfg.Logger.Info("source ended", "source", src.Describe())
-			s.publishSource(bus.SourceEvent{State: bus.SourceEnded, Source: src.Describe()})
-			return nil
+			return sourceEnded(src.Describe())
 		}
 		if s.cfg.Reopen == nil {
 			s.publishSource(bus.SourceEvent{State: bus.SourceFailed, Source: src.Describe(), Error: err.Error()})
