@@ -60,6 +60,8 @@ func Human(m bus.Message, at time.Time) string {
 	r := bySubject[m.Subject]
 	if kind, _ := bus.SubjectKind(m.Subject); kind != "" {
 		r = byKind[kind]
+	} else if bus.IsSettledFrameSubject(m.Subject) {
+		r = frame // its reason says settled
 	}
 	body, ok := "", false
 	if r != nil {

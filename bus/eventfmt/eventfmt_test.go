@@ -38,6 +38,8 @@ func humanCases(t testing.TB) []struct {
 		{bus.Message{Subject: bus.FrameSubject("cam0"), Size: 40 * 1024, Frame: bus.Frame{Camera: "cam0", Seq: 3, Reason: bus.FrameChanged, Distance: 14, Width: 1024, Height: 576}},
 			"08:30:01.250 cam0 frame #3 changed (distance 14) 1024x576 40 KB"},
 		{bus.Message{Subject: bus.FrameSubject("cam0"), FrameErr: errors.New("no header")}, "08:30:01.250 narrator.v1.frames.cam0 bad frame: no header"},
+		{bus.Message{Subject: bus.SettledFrameSubject("cam0"), Size: 40 * 1024, Frame: bus.Frame{Camera: "cam0", Seq: 4, Reason: bus.FrameSettled, Distance: 1, Width: 1024, Height: 576}},
+			"08:30:01.250 cam0 frame #4 settled (distance 1) 1024x576 40 KB"},
 		{event(t, bus.DescriptionSubject("door"), bus.Description{Camera: "door", Backend: "mlx", Text: "A cat.", InferenceStartedAt: t0, CompletedAt: t0.Add(420 * time.Millisecond)}),
 			"08:30:01.250 door description [mlx, 420 ms]: A cat."},
 		{event(t, bus.DescriptionSubject("door"), bus.Description{Camera: "door", Backend: "mlx", Error: "worker died"}), "08:30:01.250 door description failed [mlx]: worker died"},
@@ -86,6 +88,8 @@ func TestJSON(t *testing.T) {
 		{bus.Message{Subject: bus.FrameSubject("c"), Size: 9, Frame: bus.Frame{ID: "f", Camera: "c", Seq: 1, CapturedAt: at, Width: 2, Height: 1, Reason: bus.FrameFirst}},
 			`{"subject":"narrator.v1.frames.c","data":{"id":"f","camera":"c","seq":1,"captured_at":"2026-11-29T08:30:01.25Z","width":2,"height":1,"reason":"first","distance":0,"jpeg_bytes":9}}`},
 		{bus.Message{Subject: bus.FrameSubject("c"), Size: 3, FrameErr: errors.New("short")}, `{"subject":"narrator.v1.frames.c","data":{"bytes":3,"error":"short"}}`},
+		{bus.Message{Subject: bus.SettledFrameSubject("c"), Size: 9, Frame: bus.Frame{ID: "f", Camera: "c", Seq: 2, CapturedAt: at, Width: 2, Height: 1, Reason: bus.FrameSettled}},
+			`{"subject":"narrator.v1.frames.c.settled","data":{"id":"f","camera":"c","seq":2,"captured_at":"2026-11-29T08:30:01.25Z","width":2,"height":1,"reason":"settled","distance":0,"jpeg_bytes":9}}`},
 	}
 	for _, c := range cases {
 		if got := eventfmt.JSON(c.m); got != c.want {
