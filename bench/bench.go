@@ -174,7 +174,11 @@ func open(ctx context.Context, cfg Config) (capture.Source, groundTruth, error) 
 		m := newMotionClip(cfg.SourceConfig, cfg.Duration)
 		return m, m, nil
 	}
-	src, _, err := capture.Open(ctx, cfg.Source, cfg.SourceConfig)
+	sc := cfg.SourceConfig
+	if sc.MaxEdge == 0 {
+		sc.MaxEdge = cfg.MaxEdge // ffmpeg scales to the published size, as in narrator run
+	}
+	src, _, err := capture.Open(ctx, cfg.Source, sc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: %w", err)
 	}

@@ -40,13 +40,18 @@ func lookFFmpeg(bin string) (string, error) {
 }
 
 // ffmpegOutputArgs asks ffmpeg for video only, at most fps frames a second, scaled down (never
-// up) to fit width×height, as 8-bit 4:2:0 YUV4MPEG2 on stdout, in full-range BT.601 YCbCr,
-// the colours JPEG has (so black stays black and white white; see colour.go). 4:2:0 needs even
-// sides: an odd side is first padded by one pixel (the scaler's rounding down to even sides
-// would make a 1×1 image 0×0).
+// up) to fit width×height and, with MaxEdge, a long edge of at most MaxEdge (the size the
+// stage publishes, so no larger frame crosses the pipe only to be scaled down in Go), as 8-bit
+// 4:2:0 YUV4MPEG2 on stdout, in full-range BT.601 YCbCr, the colours JPEG has (so black stays
+// black and white white; see colour.go). 4:2:0 needs even sides: an odd side is first padded
+// by one pixel (the scaler's rounding down to even sides would make a 1×1 image 0×0).
 func ffmpegOutputArgs(cfg SourceConfig) []string {
+	w, h := cfg.Width, cfg.Height
+	if cfg.MaxEdge > 0 { // fitting both boxes is fitting the smaller one
+		w, h = min(w, cfg.MaxEdge), min(h, cfg.MaxEdge)
+	}
 	vf := fmt.Sprintf("fps=%g,pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=w='min(%d,iw)':h='min(%d,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full:out_color_matrix=bt601",
-		cfg.FPS, cfg.Width, cfg.Height)
+		cfg.FPS, w, h)
 	return []string{"-an", "-sn", "-dn", "-vf", vf, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "pipe:1"}
 }
 
@@ -107,7 +112,7 @@ func writeSecretFile(pattern, data string) (string, error) {
 }
 
 // ffmpegSource decodes a file or a stream with an ffmpeg subprocess that writes YUV4MPEG2 to a
-// pipe; frames are read straight into one reused image. ffmpeg runs in its own process group
+// pipe (framePipe); frames are read straight into one reused image. ffmpeg runs in its own process group
 // and is killed when the source is closed, or when it delivers no frame for the stall timeout.
 type ffmpegSource struct {
 	desc  string
@@ -115,7 +120,7 @@ type ffmpegSource struct {
 	stall time.Duration
 
 	cmd      *exec.Cmd
-	pipe     *os.File
+	pipe     frameConn
 	y4m      *y4mReader
 	stderr   *procgroup.Tail
 	watchdog *time.Timer
@@ -143,12 +148,11 @@ func startFFmpeg(ctx context.Context, cfg SourceConfig, args []string, desc stri
 		removeScript()
 		return nil, err
 	}
-	r, w, err := os.Pipe()
+	r, w, err := framePipe()
 	if err != nil {
 		removeScript()
 		return nil, fmt.Errorf("start ffmpeg for %s: %w", desc, err)
 	}
-	growPipe(r, 1<<20)
 	s := &ffmpegSource{desc: desc, live: live, stall: cfg.StallTimeout, pipe: r, stderr: &procgroup.Tail{Lines: 3},
 		secrets: secrets, script: script}
 	// The command's context never ends: Close ends ffmpeg (procgroup.Own wants a context).

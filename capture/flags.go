@@ -126,7 +126,7 @@ func (f *Flags) Validate() error {
 
 // SourceConfig is what every source is asked for.
 func (f *Flags) SourceConfig(log *slog.Logger) SourceConfig {
-	return SourceConfig{Width: f.Width, Height: f.Height, FPS: f.FPS, Loop: f.Loop, SlideDuration: f.Slide,
+	return SourceConfig{Width: f.Width, Height: f.Height, FPS: f.FPS, MaxEdge: f.MaxEdge, Loop: f.Loop, SlideDuration: f.Slide,
 		StallTimeout: DefaultStallTimeout, Logger: log}
 }
 

@@ -178,7 +178,11 @@ func (s *sampler) offerKeep(img image.Image, at time.Time, keep keepFunc) {
 	}
 	s.waiting = smp
 	s.mu.Unlock()
-	s.signal()
+	if w == nil {
+		s.signal()
+	}
+	// A newer frame of the waiting scene does not wake the sender: it already knows a frame
+	// waits and when it is due, and nothing it decides on changed.
 }
 
 // setLimited says whether the frames offered from now on are limited-range YCbCr.

@@ -44,6 +44,11 @@ type SourceConfig struct {
 	Width, Height int
 	// FPS is the requested frame rate; ffmpeg sources deliver at most this many. Default: 15.
 	FPS float64
+	// MaxEdge bounds the long edge of the frames ffmpeg sources (file:, streams) deliver: set
+	// it to the stage's Config.MaxEdge, the published size, and ffmpeg scales to it instead of
+	// sending larger frames that the stage scales down (a 720p frame is 1.38 MB through the
+	// pipe, at 1024×576 0.88 MB). Default: 0, Width×Height alone.
+	MaxEdge int
 	// Loop restarts file: and dir: sources at their end instead of ending. Default: false.
 	Loop bool
 	// SlideDuration is how long a dir: source shows each image. Default: 5s.

@@ -47,6 +47,8 @@ func (c SourceConfig) Validate() error {
 		return fmt.Errorf("slide %s: use a positive duration", c.SlideDuration)
 	case c.StallTimeout < 0:
 		return fmt.Errorf("stall timeout %s: cannot be negative", c.StallTimeout)
+	case c.MaxEdge != 0 && (c.MaxEdge < MinMaxEdge || c.MaxEdge > MaxSize):
+		return fmt.Errorf("max-edge %d: use %d-%d pixels", c.MaxEdge, MinMaxEdge, MaxSize)
 	}
 	return nil
 }

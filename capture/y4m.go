@@ -21,7 +21,11 @@ const maxY4MLine = 1024
 // `-f yuv4mpegpipe`: a header line with the size and chroma layout, then frames of planar
 // 8-bit pixels, each after a "FRAME" line. Frames are read straight into the image's planes.
 type y4mReader struct {
-	r      *bufio.Reader
+	r *bufio.Reader
+	// direct, when the stream's reader has one, reads the planes past what r holds in one
+	// call each (see framePipe); nil: io.ReadFull on r.
+	direct fullReader
+	rest   [3][]byte // the planes' parts direct reads
 	width  int
 	height int
 	ratio  image.YCbCrSubsampleRatio
@@ -34,9 +38,28 @@ type y4mReader struct {
 	img     image.Image // the image the next frame is read into
 }
 
-// newY4MReader reads the stream header.
+// fullReader fills bufs, in order, or fails: io.EOF before the first byte,
+// io.ErrUnexpectedEOF after it.
+type fullReader interface {
+	readFull(bufs ...[]byte) (int, error)
+}
+
+// frameConn is the reading end of the channel from ffmpeg (framePipe): Read for the stream's
+// and frames' header lines, readFull for the planes.
+type frameConn interface {
+	io.ReadCloser
+	fullReader
+}
+
+// newY4MReader reads the stream header. When r is a fullReader, planes are read with it, and
+// r's buffer only holds header lines (and the first bytes of the frame that follows one).
 func newY4MReader(r io.Reader) (*y4mReader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	size := 64 << 10
+	direct, ok := r.(fullReader)
+	if ok {
+		size = 4 << 10 // more than a header line (maxY4MLine): what it holds of a plane is copied once more
+	}
+	br := bufio.NewReaderSize(r, size)
 	raw, err := readLine(br)
 	line := string(raw)
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -49,7 +72,7 @@ func newY4MReader(r io.Reader) (*y4mReader, error) {
 	if len(fields) == 0 || fields[0] != "YUV4MPEG2" {
 		return nil, fmt.Errorf("%w: header %.40q does not start with YUV4MPEG2", ErrBadStream, line)
 	}
-	y := &y4mReader{r: br, ratio: image.YCbCrSubsampleRatio420}
+	y := &y4mReader{r: br, direct: direct, ratio: image.YCbCrSubsampleRatio420}
 	for _, f := range fields[1:] {
 		tag, val := f[0], f[1:]
 		switch tag {
@@ -190,13 +213,40 @@ func (y *y4mReader) next() (image.Image, error) {
 	case *image.YCbCr:
 		planes = [3][]byte{m.Y, m.Cb, m.Cr}
 	}
-	for _, p := range planes {
-		if _, err := io.ReadFull(y.r, p); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
+	if err := y.readPlanes(planes[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
 		}
+		return nil, err
 	}
 	return img, nil
+}
+
+// readPlanes fills the planes (nil ones are skipped): first from what r holds, then, past
+// that, with direct in one call when there is one.
+func (y *y4mReader) readPlanes(planes [][]byte) error {
+	if y.direct == nil {
+		for _, p := range planes {
+			if _, err := io.ReadFull(y.r, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rest := y.rest[:0] // a field: a local array would escape to the heap through the interface call
+	defer clear(y.rest[:])
+	for _, p := range planes {
+		if b := y.r.Buffered(); b > 0 && len(p) > 0 {
+			n, _ := y.r.Read(p[:min(b, len(p))]) // only copies from the buffer: it holds b bytes
+			p = p[n:]
+		}
+		if len(p) > 0 {
+			rest = append(rest, p)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	_, err := y.direct.readFull(rest...)
+	return err
 }
