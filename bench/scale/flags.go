@@ -29,6 +29,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Mode, "mode", ModePull, "how hosts share frames: pull (--pull, the JetStream work queue) or push (the queue group)")
 	fs.DurationVar(&f.MaxAge, "max-age", inference.DefaultMaxAge, "the hosts' --max-age")
 	fs.StringVar(&f.NATS, "nats", "", "use this NATS server (URL) instead of starting one; it needs JetStream for --mode pull")
+	fs.IntVar(&f.Cluster, "cluster", 0, "start a cluster of this many routed NATS nodes (2 or more; JetStream on each for --mode pull) instead of one server: cameras on node 1, host i on node i+1")
 	fs.BoolVar(&f.KillHost, "kill-host", false, "kill the first host (SIGKILL) mid-request a third into each window and report what became of its frame")
 	fs.BoolVar(&f.hostLogs, "host-logs", false, "show the hosts' logs on stderr")
 }

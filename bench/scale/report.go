@@ -31,6 +31,9 @@ type Row struct {
 	// replacing a waiting one is not a loss: the newest wins within a camera).
 	Changes int
 	Lost    int
+	// LostLate are the lost changes made in the window's last MaxAge: a frame of those still
+	// waiting when the cameras stop can pass --max-age before a host is free for it.
+	LostLate int
 	// LostPerCamera lists the cameras that lost changes, with how many.
 	LostPerCamera map[string]int
 	// ReactionP50 and ReactionP99 are the times from a change to the end of the first
@@ -115,6 +118,9 @@ func (r *Row) analyse(changes []change, finals []bus.Description, window [2]time
 		if first.IsZero() {
 			r.Lost++
 			r.LostPerCamera[c.Camera]++
+			if !c.At.Before(window[1].Add(-cfg.MaxAge)) {
+				r.LostLate++
+			}
 			continue
 		}
 		reactions = append(reactions, first.Sub(c.At))
@@ -184,8 +190,15 @@ func (r *Report) efficiency() {
 func (r Report) WriteMarkdown(w io.Writer) error {
 	c := r.Config
 	var b strings.Builder
-	fmt.Fprintf(&b, "SIMULATED models (fixed latency %s), %d synthetic cameras each changing every %s on average, %s after a %s warm-up, hosts sharing frames by %s, --max-age %s.\n\n",
-		latencies(c), c.Cameras, c.ChangeEvery, c.Duration, c.Warmup, c.Mode, max(0, c.MaxAge))
+	server := "one NATS server"
+	switch {
+	case c.Cluster > 1:
+		server = fmt.Sprintf("a cluster of %d NATS nodes (cameras on node 1, host i on node i+1)", c.Cluster)
+	case c.NATS != "":
+		server = "the NATS server given"
+	}
+	fmt.Fprintf(&b, "SIMULATED models (fixed latency %s), %d synthetic cameras each changing every %s on average, %s after a %s warm-up, hosts sharing frames by %s, --max-age %s, %s.\n\n",
+		latencies(c), c.Cameras, c.ChangeEvery, c.Duration, c.Warmup, c.Mode, max(0, c.MaxAge), server)
 	b.WriteString("| hosts | described/s | × one host | scaling efficiency | scene changes | lost | cameras that lost any | reaction p50 | reaction p99 | CPU per frame | described per host |\n")
 	b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |\n")
 	for _, row := range r.Rows {
@@ -193,6 +206,14 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 			row.Hosts, row.Throughput, row.Efficiency*float64(row.Hosts), 100*row.Efficiency, row.Changes, row.Lost,
 			lostCameras(row.LostPerCamera), ms(row.ReactionP50), ms(row.ReactionP99), ms(row.CPUPerFrame), perHost(row.PerHost))
 	}
+	b.WriteString("\nCounted by the hosts (at the end, a killed host's counts lost with it): ")
+	for i, row := range r.Rows {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%d host(s): %d stale (older than --max-age when taken), %d redelivered, %d of the %d lost changes made in the window's last --max-age", row.Hosts, row.Stale, row.Redelivered, row.LostLate, row.Lost)
+	}
+	b.WriteString(".\n")
 	for _, row := range r.Rows {
 		if row.Killed != "" {
 			fmt.Fprintf(&b, "\nWith %d hosts, host1 was killed (SIGKILL) while its model worked on frame %s: %s; the surviving hosts counted %d redelivered and %d stale.\n",

@@ -71,6 +71,10 @@ type Config struct {
 	// NATS, when set, is the server (URL, or URLs separated by commas) to use instead of
 	// starting one; it needs JetStream for ModePull.
 	NATS string
+	// Cluster, when 2 or more, starts that many routed nats-server nodes (JetStream on each
+	// for ModePull) instead of one server: the cameras and the harness use node 1, host i
+	// node i+1 (modulo the nodes), so frames and descriptions cross routes. Not with NATS.
+	Cluster int
 	// KillHost kills the first host (SIGKILL) in the middle of a request, a third into the
 	// window, and reports what became of that frame. Needs two hosts or more.
 	KillHost bool
@@ -106,6 +110,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Mode == "" {
 		c.Mode = ModePull
+	}
+	if c.Cluster < 0 || c.Cluster == 1 || (c.Cluster > 1 && c.NATS != "") {
+		return c, fmt.Errorf("scale: cluster of %d nodes: use 2 or more, and no NATS server of your own", c.Cluster)
 	}
 	if c.Mode != ModePull && c.Mode != ModePush {
 		return c, fmt.Errorf("scale: mode %q: use %s or %s", c.Mode, ModePull, ModePush)
@@ -175,7 +182,15 @@ func runOnce(ctx context.Context, cfg Config, n int) (Row, error) {
 	row := Row{Mode: cfg.Mode, Hosts: n, Cameras: cfg.Cameras, PerHost: map[string]int{}}
 	cpu0 := selfCPU()
 	url := cfg.NATS
-	if url == "" {
+	hostURL := func(int) string { return url }
+	if cfg.Cluster > 1 {
+		c, err := startCluster(cfg.Cluster, cfg.Mode == ModePull)
+		if err != nil {
+			return row, err
+		}
+		defer c.shutdown()
+		url, hostURL = c.url(0), func(i int) string { return c.url(i + 1) }
+	} else if url == "" {
 		dir, err := os.MkdirTemp("", "narrator-scale-")
 		if err != nil {
 			return row, err
@@ -199,7 +214,7 @@ func runOnce(ctx context.Context, cfg Config, n int) (Row, error) {
 	}
 	defer rec.stop()
 
-	hosts, err := startHosts(ctx, cfg, n, url)
+	hosts, err := startHosts(ctx, cfg, n, hostURL)
 	defer stopHosts(hosts)
 	if err != nil {
 		return row, err
@@ -237,8 +252,9 @@ func runOnce(ctx context.Context, cfg Config, n int) (Row, error) {
 	return row, nil
 }
 
-// startHosts starts n `narrator infer` processes, each with its own model.
-func startHosts(ctx context.Context, cfg Config, n int, url string) ([]*host, error) {
+// startHosts starts n `narrator infer` processes, each with its own model; host i connects
+// to url(i).
+func startHosts(ctx context.Context, cfg Config, n int, url func(i int) string) ([]*host, error) {
 	var hosts []*host
 	for i := range n {
 		name := fmt.Sprintf("host%d", i+1)
@@ -246,7 +262,7 @@ func startHosts(ctx context.Context, cfg Config, n int, url string) ([]*host, er
 		if err != nil {
 			return hosts, err
 		}
-		args := []string{"infer", "--nats", url, "--backend", "openai", "--openai-url", m.url, "--model", m.name,
+		args := []string{"infer", "--nats", url(i), "--backend", "openai", "--openai-url", m.url, "--model", m.name,
 			"--preempt=false", "--max-age", max(0, cfg.MaxAge).String(), "--log-level", "warn"}
 		if cfg.Mode == ModePull {
 			args = append(args, "--pull")

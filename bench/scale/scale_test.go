@@ -158,3 +158,45 @@ func TestSlowAndFastHostsAreBothBusy(t *testing.T) {
 	}
 	t.Logf("fast %d, slow %d", fast, slow)
 }
+
+// TestHarnessOnACluster runs the harness on three routed nodes, pulling (the work queue on
+// JetStream in the cluster) and pushed (the queue group across routes): the hosts, each on
+// another node than the cameras, describe frames, every host its share, and the report says
+// it ran on a cluster.
+func TestHarnessOnACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a cluster and real narrator processes for seconds")
+	}
+	opt := goleak.IgnoreCurrent()
+	defer goleak.VerifyNone(t, opt)
+	for _, mode := range []string{ModePull, ModePush} {
+		t.Run(mode, func(t *testing.T) {
+			r, err := Run(context.Background(), Config{Exe: narratorBinary(t), Cameras: 4, Hosts: []int{2}, Cluster: 3, Mode: mode,
+				Latency: 100 * time.Millisecond, ChangeEvery: 100 * time.Millisecond, Duration: 2 * time.Second, Warmup: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			row := r.Rows[0]
+			if row.Described == 0 || len(row.PerHost) != 2 {
+				t.Errorf("described %d, per host %v: want both hosts describing", row.Described, row.PerHost)
+			}
+			var md strings.Builder
+			if err := r.WriteMarkdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(md.String(), "a cluster of 3 NATS nodes") {
+				t.Errorf("the report does not say it ran on a cluster:\n%s", md.String())
+			}
+		})
+	}
+}
+
+// TestClusterConfigRefused: a cluster of one node, or one together with a server of the
+// user's own, is refused before anything starts.
+func TestClusterConfigRefused(t *testing.T) {
+	for _, c := range []Config{{Exe: "x", Cluster: 1}, {Exe: "x", Cluster: -2}, {Exe: "x", Cluster: 3, NATS: "nats://127.0.0.1:4222"}} {
+		if _, err := c.withDefaults(); err == nil {
+			t.Errorf("cluster %d with NATS %q accepted", c.Cluster, c.NATS)
+		}
+	}
+}
