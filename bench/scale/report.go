@@ -118,7 +118,7 @@ func (r *Row) analyse(changes []change, finals []bus.Description, window [2]time
 		if first.IsZero() {
 			r.Lost++
 			r.LostPerCamera[c.Camera]++
-			if !c.At.Before(window[1].Add(-cfg.MaxAge)) {
+			if cfg.MaxAge > 0 && !c.At.Before(window[1].Add(-cfg.MaxAge)) {
 				r.LostLate++
 			}
 			continue
