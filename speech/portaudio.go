@@ -244,7 +244,7 @@ func (p *PortAudio) Close() error {
 			errs = append(errs, fmt.Errorf("portaudio: close stream: %w", err))
 		}
 	}
-	if err := portaudio.Terminate(); err != nil {
+	if err := portaudio.Terminate(); err != nil && !errors.Is(err, portaudio.NotInitialized) { // a failed restart (Reset)
 		errs = append(errs, fmt.Errorf("portaudio: terminate: %w", err))
 	}
 	return errors.Join(errs...)
@@ -267,11 +267,41 @@ func (p *PortAudio) Reset() error {
 	}
 	p.queue, p.sounding = nil, nil
 	p.mu.Unlock()
-	if p.stream == nil || p.closed {
+	if p.closed {
 		return nil
 	}
-	s := p.stream
-	p.stream = nil
-	// The stream failed already; aborting and closing it only free it.
-	return errors.Join(s.Abort(), s.Close())
+	var errs []error
+	if s := p.stream; s != nil {
+		p.stream = nil
+		// The stream failed already; aborting and closing it only free it.
+		errs = append(errs, s.Abort(), s.Close())
+	}
+	// PortAudio is started afresh too, so the next stream gets new ALSA and sound-server
+	// connections: after PulseAudio dropped a stream, streams reopened on the old ones played a
+	// moment of silence, then stalled again within seconds, so speech flapped between audio and
+	// text (TestFailoverRealStreamDroppedSinkStays).
+	errs = append(errs, p.restartPortAudio())
+	return errors.Join(errs...)
+}
+
+// restartPortAudio terminates and initialises PortAudio again and finds the output anew (the
+// old device handles do not survive). p.ctl is held and no stream is open.
+func (p *PortAudio) restartPortAudio() error {
+	// Not initialised: a restart before this one failed half-way; initialising is what is left.
+	if err := portaudio.Terminate(); err != nil && !errors.Is(err, portaudio.NotInitialized) {
+		return fmt.Errorf("portaudio: terminate: %w", err)
+	}
+	if err := initPortAudio(); err != nil {
+		return err
+	}
+	name := p.out.Name
+	if p.out.Default && p.sink == "" {
+		name = ""
+	}
+	fresh, err := pickPortAudio(name)
+	if err != nil {
+		return fmt.Errorf("portaudio: %w", err)
+	}
+	p.dev, p.sink = fresh.dev, fresh.sink
+	return nil
 }
