@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,10 +60,11 @@ func meanRGB(t *testing.T, data []byte) (r, g, b float64) {
 // checks the JPEGs published: the first black (every channel's mean at most 2 of 255), and a
 // later one white (at least 253). Limited-range video shows them as 16 and 235 when its range
 // is not expanded.
-func checkBlackThenWhite(t *testing.T, src Source) {
+func checkBlackThenWhite(t *testing.T, src Source, afterFirst func()) {
 	t.Helper()
 	r := startStage(t, Config{Source: src, MaxEdge: 160})
 	f := bustest.Next(t, r.frames, 15*time.Second)
+	afterFirst()
 	if cr, cg, cb := meanRGB(t, f.JPEG); max(cr, cg, cb) > 2 {
 		t.Errorf("%s: black arrived as rgb(%.0f, %.0f, %.0f)", src.Describe(), cr, cg, cb)
 	}
@@ -83,12 +86,15 @@ func checkBlackThenWhite(t *testing.T, src Source) {
 
 // blackWhiteClip has ffmpeg render one second of black, then two of white, as limited-range
 // 4:2:0 video (ffmpeg's default for YUV, untagged), lossless, in a Matroska file.
-func blackWhiteClip(t *testing.T) string {
+func blackWhiteClip(t *testing.T) string { return blackThenWhite(t, 1) }
+
+// blackThenWhite is blackWhiteClip with black seconds of black.
+func blackThenWhite(t *testing.T, black int) string {
 	t.Helper()
 	needFFmpeg(t)
 	path := filepath.Join(t.TempDir(), "bw.mkv")
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", "color=c=black:s=160x90:r=10:d=1", "-f", "lavfi", "-i", "color=c=white:s=160x90:r=10:d=2",
+		"-f", "lavfi", "-i", "color=c=black:s=160x90:r=10:d="+strconv.Itoa(black), "-f", "lavfi", "-i", "color=c=white:s=160x90:r=10:d=2",
 		"-filter_complex", "[0][1]concat=n=2:v=1,format=yuv420p", "-c:v", "ffv1", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("make clip: %v: %s", err, out)
@@ -102,20 +108,37 @@ func TestFileColoursSurvive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkBlackThenWhite(t, src)
+	checkBlackThenWhite(t, src, func() {})
 }
 
 func TestStreamColoursSurvive(t *testing.T) {
-	data, err := os.ReadFile(blackWhiteClip(t))
+	// Five seconds of black, sent at once; the white only once the first frame has arrived. A
+	// live stream's frames that arrive together are one burst, and the newest scene in it wins:
+	// paced evenly, ffmpeg (started late on a busy machine, or still probing the stream) once
+	// handed over black and white together, and only the white was sent.
+	clip := blackThenWhite(t, 5)
+	data, err := os.ReadFile(clip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An HTTP stream that arrives at about the clip's pace, as a live stream does.
+	whiteAt := firstPacketAt(t, clip, 5)
+	first := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "video/x-matroska")
-		const chunks = 30
+		if _, err := w.Write(data[:whiteAt]); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+		select { // within ffmpeg's 5 s read timeout (rw_timeout)
+		case <-first:
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		const chunks = 20
+		rest := data[whiteAt:]
 		for i := 0; i < chunks && r.Context().Err() == nil; i++ {
-			if _, err := w.Write(data[i*len(data)/chunks : (i+1)*len(data)/chunks]); err != nil {
+			if _, err := w.Write(rest[i*len(rest)/chunks : (i+1)*len(rest)/chunks]); err != nil {
 				return
 			}
 			w.(http.Flusher).Flush()
@@ -127,7 +150,28 @@ func TestStreamColoursSurvive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkBlackThenWhite(t, src)
+	var once sync.Once
+	checkBlackThenWhite(t, src, func() { once.Do(func() { close(first) }) })
+}
+
+// firstPacketAt is the byte offset in clip of the first video packet at or after second s
+// (ffprobe's packet positions).
+func firstPacketAt(t *testing.T, clip string, s float64) int {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,pos", "-of", "csv=p=0", clip).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", clip, err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pts, pos, ok := strings.Cut(l, ",")
+		at, err1 := strconv.ParseFloat(pts, 64)
+		p, err2 := strconv.Atoi(pos)
+		if ok && err1 == nil && err2 == nil && at >= s {
+			return p
+		}
+	}
+	t.Fatalf("no packet at or after %gs in %s:\n%s", s, clip, out)
+	return 0
 }
 
 // yuyvCamera is a test double of a V4L2 camera as pion/mediadevices drives it: its VideoRecord
@@ -203,7 +247,7 @@ func TestCameraColoursSurvive(t *testing.T) {
 	if !limitedRange(src) {
 		t.Errorf("%s: a YUYV camera is not taken as limited range", src.Describe())
 	}
-	checkBlackThenWhite(t, src)
+	checkBlackThenWhite(t, src, func() {})
 }
 
 func TestY4MColourRange(t *testing.T) {
