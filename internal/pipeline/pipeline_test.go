@@ -5,9 +5,9 @@ import (
 	"errors"
 	"flag"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/narrator-dev/narrator/bus/bustest"
 	"github.com/narrator-dev/narrator/internal/runner"
 	"go.uber.org/goleak"
 )
@@ -36,18 +36,6 @@ func (p *recordingPart) Build(Env) ([]runner.Stage, error) {
 	return nil, nil
 }
 
-// lockedBuffer is a goroutine-safe log buffer.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
 // TestPartsAreAllValidatedBeforeAnyIsBuilt: a part that fails validation keeps every part,
 // the ones before it included, from being built.
 func TestPartsAreAllValidatedBeforeAnyIsBuilt(t *testing.T) {
@@ -56,7 +44,7 @@ func TestPartsAreAllValidatedBeforeAnyIsBuilt(t *testing.T) {
 		&recordingPart{name: "a", journal: &journal}, &recordingPart{name: "b", bad: true, journal: &journal},
 		&recordingPart{name: "c", journal: &journal},
 	}}
-	var out lockedBuffer
+	var out bustest.SyncBuffer
 	err := p.Run(context.Background(), nil, &out, &out)
 	if err == nil || err.Error() != "b is bad" {
 		t.Fatalf("run: %v, want b's error", err)
@@ -84,7 +72,7 @@ func TestBadCommonOptionsAreRefused(t *testing.T) {
 		args []string
 		want string
 	}{{[]string{"--duration", "-1s"}, "--duration"}, {[]string{"--log-level", "loud"}, "--log-level"}, {[]string{"extra"}, "no arguments"}} {
-		var out lockedBuffer
+		var out bustest.SyncBuffer
 		_, err := Command{Name: "test", Embedded: true}.Parse(c.args, &out)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error naming %q", c.args, err, c.want)
