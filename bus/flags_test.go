@@ -5,18 +5,16 @@ import (
 	"flag"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/narrator-dev/narrator/internal/cliflag/cliflagtest"
 )
 
 // TestFlagsValidate: every bad combination of the bus flags is refused before anything opens,
 // naming the flag to change.
 func TestFlagsValidate(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string // "" means valid
-	}{
+	cliflagtest.Check(t, []cliflagtest.Case{
 		{nil, ""},
 		{[]string{"--listen", "127.0.0.1:0"}, ""},
 		{[]string{"--nats", "nats://127.0.0.1:1", "--listen", "127.0.0.1:0"}, "--listen and --nats"},
@@ -24,22 +22,11 @@ func TestFlagsValidate(t *testing.T) {
 		{[]string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, "--listen"},
 		{[]string{"--listen", "nonsense"}, "HOST:PORT"},
 		{[]string{"--user", "u"}, "password"},
-	}
-	for _, c := range cases {
+	}, func(fs *flag.FlagSet) func() error {
 		var f Flags
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		f.Register(fs, true)
-		if err := fs.Parse(c.args); err != nil {
-			t.Fatal(err)
-		}
-		err := f.Validate()
-		if c.want == "" && err != nil {
-			t.Errorf("%v: %v, want valid", c.args, err)
-		}
-		if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
-			t.Errorf("%v: %v, want an error naming %q", c.args, err, c.want)
-		}
-	}
+		return func() error { return f.Validate() } // after the parse (Validate may take a copy)
+	})
 }
 
 // TestFlagsWithoutEmbedding: a command that cannot embed a server has no --listen and uses

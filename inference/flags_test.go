@@ -2,39 +2,26 @@ package inference
 
 import (
 	"flag"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/narrator-dev/narrator/internal/cliflag/cliflagtest"
 )
 
 // TestFlagsValidate: the inference flags are checked before anything opens.
 func TestFlagsValidate(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string // "" means valid
-	}{
+	cliflagtest.Check(t, []cliflagtest.Case{
 		{nil, ""},
 		{[]string{"--backend", "heuristic", "--preempt-distance", "64"}, ""},
 		{[]string{"--backend", "oracle"}, "--backend"},
 		{[]string{"--preempt-distance", "0"}, "--preempt-distance"},
 		{[]string{"--preempt-distance", "65"}, "--preempt-distance"},
 		{[]string{"--max-age", "-1s"}, "--max-age"},
-	}
-	for _, c := range cases {
+	}, func(fs *flag.FlagSet) func() error {
 		f := Flags{OwnsMaxAge: true}
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		f.Register(fs)
-		if err := fs.Parse(c.args); err != nil {
-			t.Fatal(err)
-		}
-		err := f.Validate()
-		if c.want == "" && err != nil {
-			t.Errorf("%v: %v, want valid", c.args, err)
-		}
-		if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
-			t.Errorf("%v: %v, want an error naming %q", c.args, err, c.want)
-		}
-	}
+		return func() error { return f.Validate() } // after the parse (Validate may take a copy)
+	})
 }
 
 // TestFlagsMaxAgeOnlyWhenOwned: --max-age is inference's only when the command says so (in

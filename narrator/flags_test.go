@@ -4,14 +4,13 @@ import (
 	"flag"
 	"strings"
 	"testing"
+
+	"github.com/narrator-dev/narrator/internal/cliflag/cliflagtest"
 )
 
 // TestFlagsValidate: the narration flags are checked before anything opens, naming the flag.
 func TestFlagsValidate(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string // "" means valid
-	}{
+	cliflagtest.Check(t, []cliflagtest.Case{
 		{nil, ""},
 		{[]string{"--mode", "changes", "--verbosity", "short", "--prompt", "describe"}, ""},
 		{[]string{"--mode", "loud"}, "--mode"},
@@ -20,22 +19,11 @@ func TestFlagsValidate(t *testing.T) {
 		{[]string{"--similarity", "NaN"}, "--similarity"},
 		{[]string{"--refresh", "0s"}, "--refresh"},
 		{[]string{"--prompt", "/no/such/prompt/file"}, "--prompt"},
-	}
-	for _, c := range cases {
+	}, func(fs *flag.FlagSet) func() error {
 		var f Flags
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		f.Register(fs)
-		if err := fs.Parse(c.args); err != nil {
-			t.Fatal(err)
-		}
-		err := f.Validate()
-		if c.want == "" && err != nil {
-			t.Errorf("%v: %v, want valid", c.args, err)
-		}
-		if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
-			t.Errorf("%v: %v, want an error naming %q", c.args, err, c.want)
-		}
-	}
+		return func() error { return f.Validate() } // after the parse (Validate may take a copy)
+	})
 }
 
 // TestFlagsConfig: the urgent keywords are split and trimmed; the defaults are the package's.

@@ -2,18 +2,15 @@ package speech
 
 import (
 	"flag"
-	"strings"
 	"testing"
 
 	"github.com/narrator-dev/narrator/announce"
+	"github.com/narrator-dev/narrator/internal/cliflag/cliflagtest"
 )
 
 // TestFlagsValidate: the speech flags are checked before anything opens, naming the flag.
 func TestFlagsValidate(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string // "" means valid
-	}{
+	cliflagtest.Check(t, []cliflagtest.Case{
 		{nil, ""},
 		{[]string{"--speech", "text", "--rate", "450", "--volume", "2"}, ""},
 		{[]string{"--speech", "loud"}, "--speech"},
@@ -21,22 +18,11 @@ func TestFlagsValidate(t *testing.T) {
 		{[]string{"--volume", "0"}, "--volume"},
 		{[]string{"--volume", "NaN"}, "--volume"},
 		{[]string{"--audio-latency", "3s"}, "--audio-latency"},
-	}
-	for _, c := range cases {
+	}, func(fs *flag.FlagSet) func() error {
 		var f Flags
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		f.Register(fs)
-		if err := fs.Parse(c.args); err != nil {
-			t.Fatal(err)
-		}
-		err := f.Validate()
-		if c.want == "" && err != nil {
-			t.Errorf("%v: %v, want valid", c.args, err)
-		}
-		if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
-			t.Errorf("%v: %v, want an error naming %q", c.args, err, c.want)
-		}
-	}
+		return func() error { return f.Validate() } // after the parse (Validate may take a copy)
+	})
 }
 
 // TestChoiceAnnounced: PortAudio (chosen or by auto) is said as audio, with the synthesizer's
